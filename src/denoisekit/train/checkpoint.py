@@ -1,0 +1,140 @@
+"""Checkpoints as `NAME.safetensors` (weights) + `NAME.json` (model name, kwargs, config, epoch,
+metrics, package version). Loading rebuilds the model from these two files and never unpickles.
+
+Optimizer and scheduler state for `--resume` go the same way: tensors into
+`NAME.optim.safetensors`, everything else into the JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..errors import DataError
+from ..files import atomic_path, atomic_write_json
+from ..registry import create_model
+
+FORMAT_VERSION = 1
+
+
+def _paths(path: str | Path) -> tuple[Path, Path, Path]:
+    """Weights, metadata and optimizer paths for `run/best`, `run/best.safetensors` or `.json`."""
+    p = Path(path)
+    if p.suffix in (".safetensors", ".json"):
+        p = p.with_suffix("")
+    return (
+        p.with_suffix(".safetensors"),
+        p.with_suffix(".json"),
+        p.with_suffix(".optim.safetensors"),
+    )
+
+
+def _package_version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def save_checkpoint(
+    path: str | Path,
+    model: nn.Module,
+    meta: dict[str, Any],
+    *,
+    optimizer: torch.optim.Optimizer | None = None,
+    scheduler: Any = None,
+) -> Path:
+    """Write weights (+ optimizer state) and metadata atomically; returns the weights path."""
+    from safetensors.torch import save_file
+
+    weights, meta_path, optim_path = _paths(path)
+    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    with atomic_path(weights) as tmp:
+        save_file(state, str(tmp))
+    meta = {**meta, "format": FORMAT_VERSION, "denoisekit_version": _package_version()}
+    if optimizer is not None:
+        tensors, rest = _flatten_optimizer(optimizer.state_dict())
+        with atomic_path(optim_path) as tmp:
+            save_file(tensors, str(tmp))
+        meta["optimizer"] = rest
+        meta["scheduler"] = scheduler.state_dict() if scheduler is not None else None
+    atomic_write_json(meta_path, meta)
+    return weights
+
+
+def read_meta(path: str | Path) -> dict[str, Any]:
+    weights, meta_path, _ = _paths(path)
+    if not weights.is_file():
+        raise DataError(f"checkpoint not found: {weights}")
+    if not meta_path.is_file():
+        raise DataError(f"checkpoint metadata missing: {meta_path} (it sits beside the weights)")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except json.JSONDecodeError:
+        raise DataError(f"checkpoint metadata is not valid JSON: {meta_path}") from None
+    if "model" not in meta:
+        raise DataError(f"{meta_path} has no 'model' entry; is it a denoisekit checkpoint?")
+    return meta
+
+
+def load_checkpoint(path: str | Path, *, map_location: str = "cpu") -> tuple[nn.Module, dict]:
+    """Rebuild the model named in the metadata and load its weights; returns (model, meta)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    weights, _, _ = _paths(path)
+    meta = read_meta(path)
+    model = create_model(meta["model"], **meta.get("kwargs", {}))
+    try:
+        state = load_file(str(weights), device=map_location)
+    except (SafetensorError, OSError) as e:
+        raise DataError(f"cannot read checkpoint weights {weights}: {e}") from None
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as e:
+        first = str(e).strip().splitlines()[0]
+        raise DataError(
+            f"weights in {weights} do not fit model {meta['model']!r}: {first}"
+        ) from None
+    model.eval()
+    return model, meta
+
+
+def load_training_state(
+    path: str | Path, optimizer: torch.optim.Optimizer, scheduler: Any = None
+) -> dict[str, Any]:
+    """Restore optimizer (and scheduler) state saved by `save_checkpoint`; returns the metadata."""
+    from safetensors.torch import load_file
+
+    _, _, optim_path = _paths(path)
+    meta = read_meta(path)
+    if "optimizer" not in meta or not optim_path.is_file():
+        raise DataError(f"{optim_path} missing: this checkpoint cannot resume training")
+    optimizer.load_state_dict(_unflatten_optimizer(load_file(str(optim_path)), meta["optimizer"]))
+    if scheduler is not None and meta.get("scheduler"):
+        scheduler.load_state_dict(meta["scheduler"])
+    return meta
+
+
+def _flatten_optimizer(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    tensors: dict[str, torch.Tensor] = {}
+    plain: dict[str, dict[str, Any]] = {}
+    for idx, values in state["state"].items():
+        plain[str(idx)] = {}
+        for key, value in values.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"{idx}.{key}"] = value.detach().contiguous().cpu()
+            else:
+                plain[str(idx)][key] = value
+    return tensors, {"state": plain, "param_groups": state["param_groups"]}
+
+
+def _unflatten_optimizer(tensors: dict[str, torch.Tensor], rest: dict[str, Any]) -> dict:
+    state: dict[int, dict[str, Any]] = {int(k): dict(v) for k, v in rest["state"].items()}
+    for name, value in tensors.items():
+        idx, key = name.split(".", 1)
+        state.setdefault(int(idx), {})[key] = value
+    return {"state": state, "param_groups": rest["param_groups"]}

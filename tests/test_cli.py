@@ -1,0 +1,111 @@
+"""Bad input: one line naming the problem, exit 2, no traceback, no partial outputs."""
+
+import subprocess
+import sys
+
+import pytest
+
+from denoisekit.cli import main
+
+
+def _error_line(capsys):
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith("denoisekit: error:")
+    return err[0]
+
+
+def test_models_lists_registered_models(capsys):
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    for name in ["autoencoder-seed", "autoencoder-bottleneck", "autoencoder", "unet"]:
+        assert f"\n{name} " in out
+
+
+@pytest.mark.parametrize(
+    "argv,needle",
+    [
+        (["train", "--out", "{tmp}/o", "--set", "model.name=unett"], "unet"),
+        (["train", "--out", "{tmp}/o", "--set", "train.lrr=1"], "train.lr"),
+        (["train", "--out", "{tmp}/o", "--set", "noise.train=gaussian:-0.1"], ">= 0"),
+        (["train", "--out", "{tmp}/o", "--set", "noise.train=speckel:0.1"], "noise"),
+        (["train", "--out", "{tmp}/o", "--set", "data.train=pistacho"], "pistachio"),
+        (["train", "{tmp}/missing.yaml", "--out", "{tmp}/o"], "missing.yaml"),
+        (
+            [
+                "evaluate",
+                "--checkpoint",
+                "{tmp}/none.safetensors",
+                "--data",
+                "set12",
+                "--noise",
+                "gaussian:0.1",
+                "--out",
+                "{tmp}/o",
+            ],
+            "none.safetensors",
+        ),
+        (
+            [
+                "--data-root",
+                "{tmp}/nowhere",
+                "train",
+                "--out",
+                "{tmp}/o",
+                "--set",
+                "data.train=train400",
+            ],
+            "DENOISEKIT_DATA",
+        ),
+    ],
+)
+def test_bad_input_is_one_line(tmp_path, capsys, argv, needle):
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    assert main(argv) == 2
+    assert needle in _error_line(capsys)
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+def test_empty_folder(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["train", "--out", str(tmp_path / "o"), "--set", f"data.train={empty}"]) == 2
+    assert "no images" in _error_line(capsys)
+
+
+def test_denoise_refuses_to_overwrite_input(tmp_path, capsys):
+    from PIL import Image
+
+    from denoisekit import create_model
+    from denoisekit.train.checkpoint import save_checkpoint
+
+    img = tmp_path / "x.png"
+    Image.new("RGB", (16, 16)).save(img)
+    before = img.read_bytes()
+    save_checkpoint(
+        tmp_path / "m",
+        create_model("autoencoder-seed", base_channels=4),
+        {"model": "autoencoder-seed", "kwargs": {"base_channels": 4}},
+    )
+    assert main(["denoise", str(img), str(img), "--checkpoint", str(tmp_path / "m")]) == 2
+    assert "input" in _error_line(capsys)
+    assert img.read_bytes() == before
+
+
+def test_subprocess_exit_code_and_no_traceback(tmp_path):
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "denoisekit.cli",
+            "train",
+            "--out",
+            str(tmp_path / "o"),
+            "--set",
+            "train.epochs=abc",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and "train.epochs" in proc.stderr

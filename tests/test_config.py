@@ -1,0 +1,76 @@
+import pytest
+
+from denoisekit.config import (
+    RunConfig,
+    apply_overrides,
+    from_dict,
+    load_experiment_config,
+    load_run_config,
+    save_yaml,
+    to_dict,
+)
+from denoisekit.errors import ConfigError
+
+
+def test_defaults_yaml_and_overrides(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text("train:\n  lr: 1e-3\n  epochs: 3\nmodel:\n  name: unet\n")
+    config = load_run_config(path, ["train.lr=3e-4", "model.kwargs.base_channels=16", "seed=7"])
+    assert config.train.lr == pytest.approx(3e-4)
+    assert config.train.epochs == 3
+    assert config.model.kwargs == {"base_channels": 16}
+    assert config.seed == 7
+    assert config.train.batch_size == RunConfig().train.batch_size
+
+
+def test_round_trip(tmp_path):
+    config = load_run_config(None, ["train.devices=2", "data.size=100", "noise.clip=true"])
+    save_yaml(to_dict(config), tmp_path / "config.yaml")
+    again = load_run_config(tmp_path / "config.yaml")
+    assert again == config
+
+
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        ("train.lrr=1", "train.lrr"),
+        ("train.epochs=abc", "train.epochs"),
+        ("noise.clip=1", "noise.clip"),
+        ("data.size=1.5", "data.size"),
+        ("bogus=1", "bogus"),
+        ("train.lr", "key=value"),
+    ],
+)
+def test_bad_keys_and_types_name_the_key(override, message):
+    with pytest.raises(ConfigError, match=message):
+        load_run_config(None, [override])
+
+
+def test_unknown_key_suggests_close_name():
+    with pytest.raises(ConfigError, match="did you mean epochs"):
+        from_dict(RunConfig, {"train": {"epoch": 3}})
+
+
+def test_experiment_runs_merge_over_base(tmp_path):
+    path = tmp_path / "exp.yaml"
+    path.write_text(
+        "name: demo\ntrain:\n  epochs: 2\n  loss: l1\n"
+        "runs:\n  a:\n    model: {name: unet, kwargs: {depth: 2}}\n  b:\n    train: {loss: bce}\n"
+    )
+    exp = load_experiment_config(path)
+    a, b = exp.run_config("a"), exp.run_config("b")
+    assert a.model.kwargs == {"depth": 2} and a.train.loss == "l1" and a.train.epochs == 2
+    assert b.train.loss == "bce" and b.model.name == "unet" and b.name == "b"
+
+
+def test_experiment_bad_run_fails_at_load(tmp_path):
+    path = tmp_path / "exp.yaml"
+    path.write_text("runs:\n  a:\n    train: {lrate: 1}\n")
+    with pytest.raises(ConfigError, match="train.lrate"):
+        load_experiment_config(path)
+
+
+def test_apply_overrides_does_not_mutate():
+    base = {"train": {"lr": 1.0}}
+    out = apply_overrides(base, ["train.lr=2"])
+    assert base["train"]["lr"] == 1.0 and out["train"]["lr"] == 2

@@ -1,0 +1,58 @@
+import json
+
+import pytest
+import torch
+
+from denoisekit import create_model
+from denoisekit.errors import DataError
+from denoisekit.train.checkpoint import load_checkpoint, load_training_state, save_checkpoint
+
+
+def _model():
+    return create_model("unet", in_channels=1, base_channels=4, depth=2)
+
+
+def test_round_trip_rebuilds_from_files_alone(tmp_path):
+    model = _model()
+    path = save_checkpoint(
+        tmp_path / "best",
+        model,
+        {"model": "unet", "kwargs": {"in_channels": 1, "base_channels": 4, "depth": 2}, "epoch": 3},
+    )
+    assert path.suffix == ".safetensors" and (tmp_path / "best.json").is_file()
+    loaded, meta = load_checkpoint(path)
+    assert meta["epoch"] == 3 and "denoisekit_version" in meta
+    x = torch.rand(1, 1, 20, 20)
+    assert torch.equal(model.eval()(x), loaded(x))
+    # no pickle anywhere: the weights file is safetensors (an 8-byte header length, then JSON)
+    raw = path.read_bytes()
+    header = int.from_bytes(raw[:8], "little")
+    json.loads(raw[8 : 8 + header])
+
+
+def test_optimizer_state_round_trip(tmp_path):
+    model = _model()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    model(torch.rand(2, 1, 16, 16)).mean().backward()
+    opt.step()
+    meta = {"model": "unet", "kwargs": {"in_channels": 1, "base_channels": 4, "depth": 2}}
+    save_checkpoint(tmp_path / "last", model, meta, optimizer=opt)
+    fresh = torch.optim.Adam(_model().parameters(), lr=5.0)
+    load_training_state(tmp_path / "last.safetensors", fresh)
+    assert fresh.param_groups[0]["lr"] == 1e-3
+    a, b = opt.state_dict()["state"], fresh.state_dict()["state"]
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k]["exp_avg"], b[k]["exp_avg"]) for k in a)
+
+
+def test_missing_and_corrupt_checkpoints(tmp_path):
+    with pytest.raises(DataError, match="not found"):
+        load_checkpoint(tmp_path / "nope.safetensors")
+    (tmp_path / "bad.safetensors").write_bytes(b"garbage")
+    (tmp_path / "bad.json").write_text('{"model": "unet", "kwargs": {}}')
+    with pytest.raises(DataError, match="bad.safetensors"):
+        load_checkpoint(tmp_path / "bad.safetensors")
+    save_checkpoint(tmp_path / "other", _model(), {"model": "unet", "kwargs": {}})
+    (tmp_path / "other.json").write_text('{"model": "unet", "kwargs": {"depth": 3}}')
+    with pytest.raises(DataError, match="do not fit"):
+        load_checkpoint(tmp_path / "other.safetensors")
