@@ -87,7 +87,7 @@ def psnr_cost(steps: int) -> dict:
         )
         done, start = 0, time.perf_counter()
         while done < steps:
-            for (clean,) in loader:
+            for clean in loader:
                 noisy, _ = noise(clean, g)
                 with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                     out = model(noisy)

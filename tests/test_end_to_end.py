@@ -110,7 +110,8 @@ def test_experiment_and_report(tmp_path, tiny_folder):
         "report: {samples: 2}\n"
         "runs:\n"
         "  ae: {model: {name: autoencoder-seed, kwargs: {base_channels: 4}}, train: {loss: bce}}\n"
-        "  unet: {model: {name: unet, kwargs: {base_channels: 4, depth: 2}}}\n"
+        "  unet:\n    model: {name: unet, kwargs: {base_channels: 4, depth: 2}}\n"
+        "    data: {patch_size: 16, patches_per_image: 2}\n"
     )
     out = tmp_path / "exp"
     assert main(["experiment", str(exp), "--out", str(out)]) == 0

@@ -26,6 +26,8 @@ def _cmd_train(args: argparse.Namespace) -> None:
 
     config = load_run_config(args.config, args.set)
     result = train(config, args.out, resume=args.resume, data_root=args.data_root)
+    if result.global_rank != 0:
+        return
     print(
         f"best epoch {result.best_epoch}: val PSNR {result.best_val_psnr:.2f} dB "
         f"({result.train_seconds:.0f}s); checkpoint {result.best_path}"

@@ -39,6 +39,7 @@ class TrainResult:
     history: list[dict[str, float]]
     train_seconds: float
     params: int
+    global_rank: int = 0  # under DDP every process returns; only rank 0 should report
 
 
 def resolve_precision(precision: str, accelerator: str) -> str:
@@ -203,13 +204,16 @@ def train(
             loader,
             total=steps_per_epoch,
             desc=f"{config.name or config.model.name} {epoch}/{t.epochs}",
-            disable=not (progress and fabric.is_global_zero),
+            # None: tqdm shows the bar only on a terminal, so logs stay readable
+            disable=None if (progress and fabric.is_global_zero) else True,
             leave=False,
             dynamic_ncols=True,
         )
-        for step, (clean,) in enumerate(bar):
+        for step, batch in enumerate(bar):
             if step >= steps_per_epoch:
                 break
+            # TensorDataset yields 1-tuples, PatchDataset bare tensors
+            clean = batch[0] if isinstance(batch, (list, tuple)) else batch
             if config.data.augment and not config.data.patch_size:
                 from ..data.patches import augment
 
@@ -292,4 +296,5 @@ def train(
         history=history,
         train_seconds=elapsed,
         params=params,
+        global_rank=fabric.global_rank,
     )
