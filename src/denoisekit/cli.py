@@ -11,6 +11,10 @@ import sys
 from pathlib import Path
 
 
+def _overrides(args: argparse.Namespace) -> list[str]:
+    return args.set + (["data.skip_bad=true"] if args.skip_bad else [])
+
+
 def _cmd_models(args: argparse.Namespace) -> None:
     from .registry import count_parameters, create_model, list_models
 
@@ -24,7 +28,7 @@ def _cmd_train(args: argparse.Namespace) -> None:
     from .config import load_run_config
     from .train import train
 
-    config = load_run_config(args.config, args.set)
+    config = load_run_config(args.config, _overrides(args))
     result = train(config, args.out, resume=args.resume, data_root=args.data_root)
     if result.global_rank != 0:
         return
@@ -79,7 +83,7 @@ def _cmd_experiment(args: argparse.Namespace) -> None:
     from .config import load_experiment_config
     from .experiment import run_experiment
 
-    exp = load_experiment_config(args.config, args.set)
+    exp = load_experiment_config(args.config, _overrides(args))
     html = run_experiment(exp, args.out, data_root=args.data_root, only=args.runs)
     print(f"report: {html}")
 
@@ -123,6 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
             default=[],
             metavar="KEY=VALUE",
             help="override a config value, e.g. train.lr=3e-4 (repeatable)",
+        )
+        p.add_argument(
+            "--skip-bad",
+            action="store_true",
+            help="skip unreadable images (counted) instead of stopping",
         )
 
     p = sub.add_parser("train", help="train one model from a run config")

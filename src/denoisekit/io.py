@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import struct
-import uuid
 import zlib
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from PIL import Image, ImageOps
 from torch import Tensor
 
 from .errors import DataError
+from .files import atomic_path
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".ppm", ".pgm")
 _SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF"}
@@ -368,17 +368,8 @@ def save_image(
     if array.ndim == 3 and array.shape[-1] in (2, 4) and _SAVE_FORMATS[ext] == "JPEG":
         raise DataError(f"cannot save {path}: JPEG has no alpha channel; use .png")
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A unique sibling name: same file system, so os.replace is atomic and never leaves a
-    # half-written file at `path`, even if the process dies mid-write.
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "xb") as f:
-            _encode(array, f, _SAVE_FORMATS[ext], quality)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        _encode(array, f, _SAVE_FORMATS[ext], quality)
     return path
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ..files import atomic_write_bytes
 
 NOISY_LABEL = "noisy input"
 NOISY_COLOR = "#888888"
@@ -24,21 +25,6 @@ METRIC_LABELS = {"psnr": "PSNR (dB)", "ssim": "SSIM", "mse": "MSE", "mae": "MAE"
 
 
 # ----------------------------------------------------------------------------- small helpers
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` via a temp file + rename, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        # mkstemp creates 0600; outputs are meant to be shared like any other file.
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def psnr_np(clean: np.ndarray, other: np.ndarray, data_range: float = 1.0) -> float:
@@ -101,7 +87,7 @@ def _new_figure(width: float, height: float):
 def _save(fig, path: Path) -> Path:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=FIGURE_DPI)
-    write_atomic(path, buf.getvalue())
+    atomic_write_bytes(path, buf.getvalue())
     return path
 
 

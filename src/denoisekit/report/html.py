@@ -17,13 +17,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
+from ..files import atomic_write_bytes
 from .figures import (
     HIGHER_IS_BETTER,
     NOISY_LABEL,
     draw_figures,
     entries,
     metric_stats,
-    write_atomic,
 )
 
 RESULTS_FILE = "results.json"
@@ -280,5 +280,5 @@ def write_report(run_dir: str | os.PathLike) -> Path:
         notes.append(f"No {SAMPLES_FILE} in this folder, so there is no sample image grid.")
     figures = draw_figures(results, samples, run / FIGURES_DIR)
     out = run / REPORT_FILE
-    write_atomic(out, render_html(results, figures, notes).encode("utf-8"))
+    atomic_write_bytes(out, render_html(results, figures, notes).encode("utf-8"))
     return out
