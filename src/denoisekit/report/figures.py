@@ -86,7 +86,8 @@ def _new_figure(width: float, height: float):
 
 def _save(fig, path: Path) -> Path:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=FIGURE_DPI)
+    # tight: long row labels and titles on narrow grids must not be cut off
+    fig.savefig(buf, format="png", dpi=FIGURE_DPI, bbox_inches="tight", pad_inches=0.1)
     atomic_write_bytes(path, buf.getvalue())
     return path
 
