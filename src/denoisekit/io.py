@@ -24,12 +24,11 @@ from torch import Tensor
 
 from .errors import DataError
 from .files import atomic_path
+from .png16 import decode_png16, encode_png16
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".ppm", ".pgm")
 _SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF"}
 GRAY_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601 luma
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_PNG_CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}  # PNG colour type -> samples per pixel
 _EXIF_ORIENTATION = 0x0112
 # What decoders raise on corrupt or hostile files (DecompressionBombError: absurd pixel counts).
 _READ_ERRORS = (
@@ -64,9 +63,9 @@ def read_image(path: str | os.PathLike, *, size: Size | None = None) -> np.ndarr
             array = _read_tiff(path)
             if array is not None:
                 return array
-        array = _read_png16(path)
-        if array is not None:
-            return array
+        png16 = decode_png16(path)
+        if png16 is not None:
+            return _orient(*png16)
         return _read_pil(path, size)
     except DataError:
         raise
@@ -134,76 +133,6 @@ def _read_tiff(path: Path) -> np.ndarray | None:
     if array.dtype not in (np.uint8, np.uint16) or array.ndim not in (2, 3):
         raise DataError(f"cannot read image {path}: unsupported TIFF {array.dtype} {array.shape}")
     return array
-
-
-def _png_chunks(data: bytes):
-    pos = 8
-    while pos + 8 <= len(data):
-        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
-        yield kind, data[pos + 8 : pos + 8 + length]
-        pos += 12 + length
-
-
-def _read_png16(path: Path) -> np.ndarray | None:
-    """Decode a 16-bit colour PNG (Pillow keeps only the high byte); None for any other file."""
-    with open(path, "rb") as f:
-        head = f.read(29)
-    if len(head) < 29 or head[:8] != _PNG_SIGNATURE:
-        return None
-    width, height, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", head[16:29])
-    if depth != 16 or ctype not in (2, 4, 6):
-        return None
-    if interlace:
-        raise DataError(f"cannot read image {path}: interlaced 16-bit colour PNG; re-save it")
-    chunks = list(_png_chunks(path.read_bytes()))
-    idat = b"".join(body for kind, body in chunks if kind == b"IDAT")
-    channels = _PNG_CHANNELS[ctype]
-    raw = _unfilter(zlib.decompress(idat), height, width * channels * 2, channels * 2)
-    array = raw.view(">u2").reshape(height, width, channels).astype(np.uint16)
-    orientation = 1
-    for kind, body in chunks:
-        if kind == b"eXIf":
-            exif = Image.Exif()
-            exif.load(body)
-            orientation = exif.get(_EXIF_ORIENTATION, 1)
-    return _orient(array, orientation)
-
-
-def _unfilter(data: bytes, rows: int, stride: int, bpp: int) -> np.ndarray:
-    """Undo PNG row filters (RFC 2083 section 6); returns (rows, stride) uint8."""
-    lines = np.frombuffer(data, np.uint8)[: rows * (stride + 1)].reshape(rows, stride + 1)
-    out = np.zeros((rows, stride), np.uint8)
-    prev = np.zeros(stride, np.uint8)
-    for y in range(rows):
-        kind, line = lines[y, 0], lines[y, 1:]
-        if kind == 0:
-            out[y] = line
-        elif kind == 1:  # Sub: running sum of each byte lane, wrapping mod 256
-            out[y] = np.cumsum(line.reshape(-1, bpp), axis=0, dtype=np.uint8).ravel()
-        elif kind == 2:
-            out[y] = line + prev
-        elif kind in (3, 4):  # Average / Paeth depend on the decoded left byte: sequential
-            out[y] = _unfilter_sequential(kind, line.tolist(), prev.tolist(), bpp)
-        else:
-            raise ValueError(f"bad PNG filter type {kind}")
-        prev = out[y]
-    return out
-
-
-def _unfilter_sequential(kind: int, line: list[int], up: list[int], bpp: int) -> list[int]:
-    cur = [0] * len(line)
-    for i, v in enumerate(line):
-        a = cur[i - bpp] if i >= bpp else 0
-        b = up[i]
-        if kind == 3:
-            cur[i] = (v + ((a + b) >> 1)) & 255
-            continue
-        c = up[i - bpp] if i >= bpp else 0
-        p = a + b - c
-        pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-        pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
-        cur[i] = (v + pred) & 255
-    return cur
 
 
 def _orient(array: np.ndarray, orientation: int) -> np.ndarray:
@@ -388,7 +317,7 @@ def _encode(array: np.ndarray, f, fmt: str, quality: int) -> None:
 
         tifffile.imwrite(f, array, compression="zlib", **_tiff_options(array))
     elif fmt == "PNG" and array.dtype == np.uint16:
-        f.write(_encode_png16(array))
+        f.write(encode_png16(array))
     else:
         options = {"quality": quality} if fmt == "JPEG" else {}
         Image.fromarray(array).save(f, format=fmt, **options)
@@ -400,23 +329,3 @@ def _tiff_options(array: np.ndarray) -> dict:
     if channels in (2, 4):  # without this tifffile reads the last axis as extra pages/planes
         options["extrasamples"] = ("unassalpha",)
     return options
-
-
-def _encode_png16(array: np.ndarray) -> bytes:
-    """16-bit PNG of an HW/HWC uint16 array (Pillow cannot write 16-bit colour)."""
-    height, width = array.shape[:2]
-    channels = 1 if array.ndim == 2 else array.shape[-1]
-    ctype = {1: 0, 2: 4, 3: 2, 4: 6}[channels]
-    rows = array.astype(">u2").reshape(height, -1).view(np.uint8)
-    # "Up" filter on every row: vectorised here and in `_unfilter`, and smaller than no filter.
-    up = np.vstack([np.zeros_like(rows[:1]), rows[:-1]])
-    body = np.hstack([np.full((height, 1), 2, np.uint8), rows - up])
-
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        crc = zlib.crc32(kind + payload)
-        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", width, height, 16, ctype, 0, 0, 0)
-    compressed = zlib.compress(body.tobytes(), 6)
-    ihdr, idat = chunk(b"IHDR", header), chunk(b"IDAT", compressed)
-    return _PNG_SIGNATURE + ihdr + idat + chunk(b"IEND", b"")

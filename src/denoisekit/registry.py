@@ -23,7 +23,7 @@ class ModelEntry:
 
 _REGISTRY: dict[str, ModelEntry] = {}
 # Modules whose import registers models; imported lazily so `import denoisekit` stays light.
-_PROVIDERS = ("denoisekit.models",)
+_PROVIDERS = ("denoisekit.models", "denoisekit.classical")
 
 
 def register_model(name: str, *, kind: str = "network"):
