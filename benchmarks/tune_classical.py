@@ -44,7 +44,7 @@ GRIDS: dict[str, tuple[str, Callable[[float], list[float]]]] = {
     "tv": ("weight = sigma * 2 ** (k / 4), k = -8..4", lambda s: geometric(s, -8, 4)),
     "wavelet": ("sigma scale = 2 ** (k / 4), k = -4..4", lambda s: geometric(1.0, -4, 4)),
     "bilateral": ("sigma_color = sigma * 2 ** (k / 4), k = -4..8", lambda s: geometric(s, -4, 8)),
-    "median": ("size in {3, 5, 7, 9, 11}", lambda s: [3, 5, 7, 9, 11]),
+    "median": ("size in {1, 3, 5, 7, 9, 11}", lambda s: [1, 3, 5, 7, 9, 11]),
     "gaussian-blur": ("sigma_px = 0.5 * 2 ** (k / 4), k = 0..12", lambda s: geometric(0.5, 0, 12)),
 }
 PARAMETER = {
