@@ -43,7 +43,7 @@ GRIDS: dict[str, tuple[str, Callable[[float], list[float]]]] = {
     "nlm": ("h = 0.6 * sigma * 2 ** (k / 4), k = -4..4", lambda s: geometric(0.6 * s, -4, 4)),
     "tv": ("weight = sigma * 2 ** (k / 4), k = -8..4", lambda s: geometric(s, -8, 4)),
     "wavelet": ("sigma scale = 2 ** (k / 4), k = -4..4", lambda s: geometric(1.0, -4, 4)),
-    "bilateral": ("sigma_color = sigma * 2 ** (k / 4), k = -4..8", lambda s: geometric(s, -4, 8)),
+    "bilateral": ("sigma_color = sigma * 2 ** (k / 4), k = -4..12", lambda s: geometric(s, -4, 12)),
     "median": ("size in {1, 3, 5, 7, 9, 11}", lambda s: [1, 3, 5, 7, 9, 11]),
     "gaussian-blur": ("sigma_px = 0.5 * 2 ** (k / 4), k = 0..12", lambda s: geometric(0.5, 0, 12)),
 }
@@ -174,8 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         "seed": args.seed,
         "sigmas_255": list(SIGMAS_255),
         "objective": "highest mean PSNR (data range 1, output clamped to [0, 1], true sigma)",
-        "interpolation": "linear in sigma; outside the points h, weight, sigma_color keep their "
-        "ratio to sigma, the others are clamped",
+        "interpolation": "linear in sigma: see denoisekit.classical.base.interpolate_strength",
         "versions": f"scikit-image {skimage.__version__}, scipy {scipy.__version__}",
         "seconds": round(seconds, 1),
     }

@@ -8,6 +8,7 @@ Each image is filtered on its own, in float64 numpy, with its own sigma.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import torch
@@ -43,8 +44,11 @@ def estimate_noise_sigma(image: np.ndarray) -> float:
     require("pywt", "estimating sigma (sigma=None)")
     from skimage.restoration import estimate_sigma
 
-    channel_axis = -1 if image.ndim == 3 else None
-    return float(estimate_sigma(image, average_sigmas=True, channel_axis=channel_axis))
+    axis = -1 if image.ndim == 3 else None
+    with warnings.catch_warnings():
+        # scikit-image guesses that an image 1-4 px wide might be colour; the layout is known here
+        warnings.filterwarnings("ignore", message="image is size", category=UserWarning)
+        return float(estimate_sigma(image, average_sigmas=True, channel_axis=axis))
 
 
 def interpolate_strength(name: str, sigma: float, *, proportional: bool) -> float:
