@@ -119,8 +119,17 @@ def test_corrupt_image_named_or_skipped(tmp_path, capsys):
     for i in range(10):
         Image.new("RGB", (16, 16), (i * 20, 0, 0)).save(folder / f"ok{i}.png")
     (folder / "broken.png").write_bytes(b"\x89PNG not really")
-    argv = ["train", "--out", str(tmp_path / "o"), "--set", f"data.train={folder}",
-            "--set", "train.epochs=1", "--set", "model.kwargs.base_channels=4"]
+    argv = [
+        "train",
+        "--out",
+        str(tmp_path / "o"),
+        "--set",
+        f"data.train={folder}",
+        "--set",
+        "train.epochs=1",
+        "--set",
+        "model.kwargs.base_channels=4",
+    ]
     assert main(argv) == 2
     assert "broken.png" in _error_line(capsys)
     assert not (tmp_path / "o").exists()

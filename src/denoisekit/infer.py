@@ -41,8 +41,8 @@ def denoise_image(noisy: Any, model: nn.Module | str | Path, *, sigma: float | N
     array = np.asarray(noisy)
     tensor = to_tensor(array)
     out = denoise_tensor(tensor.unsqueeze(0), model, sigma)[0]
-    result = from_tensor(out, dtype=array.dtype if array.dtype != np.float64 else np.float32)
-    return result.reshape(array.shape) if result.size == array.size else result
+    # float64 in, float32 out: the model computes in fp32, more digits would be invented
+    return from_tensor(out, dtype=array.dtype if array.dtype != np.float64 else np.float32)
 
 
 def denoise_file(
