@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader
 
 from ..config import RunConfig, save_yaml, to_dict
 from ..errors import ConfigError, DataError
@@ -80,7 +80,7 @@ def _train_loader(config: RunConfig, train_set) -> tuple[Any, Any]:
             raise ConfigError(
                 f"training images of {d.train!r} differ in size; set data.patch_size or data.size"
             )
-        dataset = TensorDataset(train_set.stack())
+        dataset = train_set  # an ImageSet yields (C, H, W) tensors, like PatchDataset
     batch = min(config.train.batch_size, len(dataset))
     return DataLoader(
         dataset, batch_size=batch, shuffle=True, drop_last=len(dataset) > batch
@@ -111,6 +111,8 @@ def train(
     """
     from lightning_fabric import Fabric
     from tqdm import tqdm
+
+    from ..data.patches import augment
 
     out_dir = Path(out_dir)
     t = config.train
@@ -209,14 +211,10 @@ def train(
             leave=False,
             dynamic_ncols=True,
         )
-        for step, batch in enumerate(bar):
+        for step, clean in enumerate(bar):
             if step >= steps_per_epoch:
                 break
-            # TensorDataset yields 1-tuples, PatchDataset bare tensors
-            clean = batch[0] if isinstance(batch, (list, tuple)) else batch
             if config.data.augment and not config.data.patch_size:
-                from ..data.patches import augment
-
                 clean = augment(clean, generator)
             noisy, sigma = noise(clean, generator)
             if channels_last:
