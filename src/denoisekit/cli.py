@@ -101,6 +101,32 @@ def _cmd_denoise(args: argparse.Namespace) -> None:
     print(f"wrote {out}")
 
 
+def _cmd_benchmark(args: argparse.Namespace) -> None:
+    from .benchmark import BenchmarkProtocol, run_benchmark
+
+    protocol = BenchmarkProtocol(
+        seed=args.seed,
+        clip=args.clip,
+        quantize=args.quantize,
+        y_channel=args.y_channel,
+        border=args.border,
+        precision=args.precision,
+        threads=args.threads,
+    )
+    summary = run_benchmark(
+        args.models,
+        args.data,
+        args.sigmas,
+        args.out,
+        protocol=protocol,
+        limit=args.limit,
+        data_root=args.data_root,
+        roofline=args.roofline,
+    )
+    minutes = summary.get("seconds_total", 0.0) / 60
+    print(f"wrote {Path(args.out) / 'table.md'} ({minutes:.1f} min)")
+
+
 def _cmd_demo(args: argparse.Namespace) -> None:
     from .demo import run_demo
 
@@ -172,6 +198,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--sigma", help="noise level for noise-aware models, e.g. 25/255")
     p.set_defaults(func=_cmd_denoise)
+
+    p = sub.add_parser("benchmark", help="quality, speed and memory of methods side by side")
+    p.add_argument(
+        "--models", required=True, help="comma-separated names or checkpoints, e.g. bm3d,nlm"
+    )
+    p.add_argument("--data", default="set12,bsd68", help="comma-separated sets or folders")
+    p.add_argument("--sigmas", default="15,25,50", help="noise levels on the 0-255 scale")
+    p.add_argument("--limit", type=int, help="first N images of each set")
+    p.add_argument("--seed", type=int, default=0, help="noise seed (image i uses seed + i)")
+    p.add_argument("--clip", action="store_true", help="clip the noisy input to [0,1]")
+    p.add_argument(
+        "--quantize", action="store_true", help="round the noisy input to 8-bit (implies --clip)"
+    )
+    p.add_argument("--y-channel", action="store_true", help="PSNR/SSIM on the Y of colour images")
+    p.add_argument("--border", type=int, default=0, help="crop N pixels per side before metrics")
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"], help="for networks")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    p.add_argument(
+        "--roofline", action="store_true", help="also measure the matmul peak and FLOP/s"
+    )
+    p.add_argument("--out", required=True, help="folder for per_image.csv, summary.json, table.md")
+    p.set_defaults(func=_cmd_benchmark)
 
     p = sub.add_parser("demo", help="train two small models on bundled photos and write a report")
     p.add_argument("--out", default="runs/demo")

@@ -1,0 +1,100 @@
+"""Turn `--models` entries (registered names or checkpoint paths) into runnable methods."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from torch import nn
+
+from ..errors import ConfigError, UnknownNameError, close_names
+
+
+@dataclass
+class Method:
+    """One column of the benchmark: a denoiser and what the table says about it."""
+
+    label: str  # the name in tables: a registered name, or the checkpoint's run folder
+    model: nn.Module
+    kind: str  # "network" or "classical"
+    channels: int | None  # None: any channel count
+    params: int
+    source: str  # registered name or checkpoint path
+
+
+def _checkpoint_path(spec: str) -> Path | None:
+    """A checkpoint file, or a run folder holding best.safetensors; None if `spec` is neither."""
+    path = Path(spec).expanduser()
+    if path.is_dir() and (path / "best.safetensors").is_file():
+        return path / "best.safetensors"
+    if path.suffix in (".safetensors", ".json") and path.with_suffix(".safetensors").is_file():
+        return path.with_suffix(".safetensors")
+    return None
+
+
+def _label_for(path: Path) -> str:
+    # run folders hold best/last: the folder names the model better than "best"
+    return path.parent.name if path.stem in ("best", "last") else path.stem
+
+
+def resolve_method(spec: str) -> Method:
+    """A registered classical filter, or a trained network given by its checkpoint."""
+    from ..registry import count_parameters, create_model, model_names
+
+    spec = spec.strip()
+    path = _checkpoint_path(spec)
+    if path is not None:
+        from ..train.checkpoint import load_checkpoint
+
+        model, meta = load_checkpoint(path)
+        return Method(
+            label=_label_for(path),
+            model=model,
+            kind="network",
+            channels=getattr(model, "in_channels", None),
+            params=count_parameters(model),
+            source=str(path),
+        )
+    names = model_names()
+    if spec in names:
+        model = create_model(spec)
+        if count_parameters(model) > 0:
+            raise ConfigError(
+                f"{spec!r} is a network architecture with no trained weights; benchmark a "
+                f"trained one by its checkpoint, e.g. --models runs/my-{spec}/best.safetensors"
+            )
+        return Method(spec, model, "classical", None, 0, spec)
+    looks_like_path = "/" in spec or spec.endswith((".safetensors", ".json"))
+    if looks_like_path:
+        raise ConfigError(f"checkpoint not found: {spec} (give a .safetensors file or run folder)")
+    raise UnknownNameError(
+        f"unknown method {spec!r} (not a registered name, not a checkpoint); "
+        + close_names(spec, names)
+    )
+
+
+def resolve_methods(text: str) -> list[Method]:
+    """`bm3d,nlm,runs/x/best.safetensors` -> methods, in the order given, labels unique."""
+    specs = [s.strip() for s in str(text).split(",") if s.strip()]
+    if not specs:
+        raise ConfigError("--models is empty; name at least one method, e.g. --models bm3d,nlm")
+    methods = [resolve_method(s) for s in specs]
+    seen: dict[str, int] = {}
+    for method in methods:
+        count = seen.get(method.label, 0)
+        seen[method.label] = count + 1
+        if count:
+            method.label = f"{method.label}-{count + 1}"
+    return methods
+
+
+def check_channels(method: Method, dataset: str, channels: int) -> None:
+    """A gray network on a colour set (or the reverse) is refused; filters take any channels."""
+    if method.channels is None or method.channels == channels:
+        return
+    kind = {1: "gray", 3: "colour"}
+    raise ConfigError(
+        f"{method.label} is a {kind.get(method.channels, f'{method.channels}-channel')} model "
+        f"but {dataset} is {kind.get(channels, f'{channels}-channel')}: benchmark gray models "
+        "on set12/bsd68 and colour models on cbsd68, in separate runs"
+    )

@@ -1,0 +1,284 @@
+"""`denoisekit benchmark`: every method on every set and sigma, under one protocol, in one run.
+
+Writes `per_image.csv`, `summary.json` and `table.md` into the output folder, rewritten
+atomically after each (set, sigma) so an interrupted run keeps what it finished.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..errors import ConfigError
+from ..files import atomic_write_json, atomic_write_text
+from ..metrics import psnr, ssim
+from .methods import Method, check_channels, resolve_methods
+from .protocol import BenchmarkProtocol, parse_sigmas, sigma_label
+from .speed import RssSampler, conv_flops, cpu_name, matmul_peak_flops, peak_rss_bytes
+from .table import render_table
+
+CSV_COLUMNS = ("dataset", "image", "sigma", "method", "psnr", "ssim", "seconds", "megapixels")
+REFERENCE = "bm3d"  # every other method is compared with it when it is in the run
+
+
+def _load_sets(specs: Sequence[str], *, root, limit: int | None) -> dict[str, Any]:
+    from ..data import load_dataset
+    from ..data.registry import DATASETS
+
+    sets = {}
+    for spec in specs:
+        named = spec.lower() in DATASETS
+        images = load_dataset(spec, root=root, split="test" if named else "all", limit=limit)
+        sets[spec.lower() if named else spec] = images
+    return sets
+
+
+def _channels(images) -> int:
+    counts = {int(img.shape[0]) for img in images.images}
+    return counts.pop() if len(counts) == 1 else max(counts)
+
+
+def _run_one(method: Method, noisy: torch.Tensor, sigma: float, precision: str) -> torch.Tensor:
+    """Denoise one (1, C, H, W) image; networks may run under bf16 autocast."""
+    level = torch.tensor([sigma])
+    if method.kind == "network" and precision == "bf16":
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            x = noisy.contiguous(memory_format=torch.channels_last)
+            return method.model(x, level).float().clamp(0, 1)
+    return method.model(noisy, level).float().clamp(0, 1)
+
+
+def _prepare(methods: Sequence[Method], precision: str) -> None:
+    for method in methods:
+        method.model.eval()
+        if method.kind == "network" and precision == "bf16":
+            method.model.to(memory_format=torch.channels_last)
+
+
+def _machine(protocol: BenchmarkProtocol, roofline: dict | None) -> dict[str, Any]:
+    return {
+        "cpu": cpu_name(),
+        "logical_cpus": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "precision_networks": protocol.precision,
+        **({"matmul_peak_gflops": roofline} if roofline else {}),
+    }
+
+
+def _csv_text(rows: list[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        writer.writerow(
+            [row[c] if isinstance(row[c], str) else f"{row[c]:.6g}" for c in CSV_COLUMNS]
+        )
+    return buf.getvalue()
+
+
+def _method_summary(
+    rows: list[dict],
+    peak: int,
+    method: Method,
+    flops_per_mp: float | None,
+    peak_gflops: float | None,
+) -> dict[str, Any]:
+    """Means of the quality metrics, median speed, peak memory; FLOP rates for networks."""
+    ms_per_mp = statistics.median(r["seconds"] * 1000 / r["megapixels"] for r in rows)
+    entry: dict[str, Any] = {
+        "psnr": statistics.fmean(r["psnr"] for r in rows if math.isfinite(r["psnr"])),
+        "ssim": statistics.fmean(r["ssim"] for r in rows),
+        "ms_per_mp": ms_per_mp,
+        "peak_rss_mb": peak / 2**20,
+        "n": len(rows),
+        "kind": method.kind,
+        "params": method.params,
+    }
+    if flops_per_mp is not None:
+        achieved = flops_per_mp / (ms_per_mp / 1000)
+        entry["gflop_per_mp"] = flops_per_mp / 1e9
+        entry["achieved_gflops"] = achieved / 1e9
+        if peak_gflops:
+            entry["fraction_of_peak"] = achieved / (peak_gflops * 1e9)
+    return entry
+
+
+def _compare(results: dict[str, dict]) -> None:
+    """Add `vs_bm3d` (speed ratio, PSNR and SSIM difference) to every other method at a sigma."""
+    ref = results.get(REFERENCE)
+    if ref is None:
+        return
+    for label, entry in results.items():
+        if label == REFERENCE or label.startswith("_"):
+            continue
+        entry["vs_bm3d"] = {
+            "speed_ratio": ref["ms_per_mp"] / entry["ms_per_mp"] if entry["ms_per_mp"] else None,
+            "psnr_gain": entry["psnr"] - ref["psnr"],
+            "ssim_gain": entry["ssim"] - ref["ssim"],
+        }
+
+
+def run_benchmark(
+    models: str,
+    data: str,
+    sigmas: str,
+    out: str | Path,
+    *,
+    protocol: BenchmarkProtocol | None = None,
+    limit: int | None = None,
+    data_root: str | None = None,
+    roofline: bool = False,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Run the benchmark and write its three files into `out`; returns the summary."""
+    protocol = protocol or BenchmarkProtocol()
+    if limit is not None and limit < 1:
+        raise ConfigError(f"--limit must be at least 1, got {limit}")
+    set_specs = [s.strip() for s in str(data).split(",") if s.strip()]
+    if not set_specs:
+        raise ConfigError("--data is empty; name a set or folder, e.g. --data set12,bsd68")
+    sigma_values = parse_sigmas(sigmas)
+    methods = resolve_methods(models)
+    sets = _load_sets(set_specs, root=data_root, limit=limit)
+    for name, images in sets.items():
+        for method in methods:
+            check_channels(method, name, _channels(images))
+    if protocol.threads:
+        torch.set_num_threads(protocol.threads)
+    _prepare(methods, protocol.precision)
+
+    peaks = None
+    if roofline:
+        log("measuring the matrix-multiply peak (fp32, bf16) ...")
+        peaks = {
+            p: matmul_peak_flops(d) / 1e9
+            for p, d in (("fp32", torch.float32), ("bf16", torch.bfloat16))
+        }
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    summary: dict[str, Any] = {
+        "results": {},
+        "noisy": {},
+        "protocol": protocol.describe(),
+        "machine": _machine(protocol, peaks),
+        "datasets": {n: {"images": len(s), "channels": _channels(s)} for n, s in sets.items()},
+        "methods": {
+            m.label: {"kind": m.kind, "params": m.params, "source": m.source} for m in methods
+        },
+    }
+    rows: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    for set_name, images in sets.items():
+        prepared = _PreparedSet(set_name, images, protocol)
+        flops = {m.label: _warm_up(m, prepared, sigma_values[0], protocol) for m in methods}
+        for sigma in sigma_values:
+            key = sigma_label(sigma)
+            noisy = prepared.noisy(sigma)
+            summary["noisy"].setdefault(set_name, {})[key] = prepared.score_noisy(noisy)
+            at_sigma = summary["results"].setdefault(set_name, {}).setdefault(key, {})
+            for method in methods:
+                with RssSampler() as sampler:
+                    method_rows = _time_method(method, prepared, noisy, sigma, protocol)
+                peak_gflops = peaks[protocol.precision] if peaks else None
+                entry = _method_summary(
+                    method_rows, sampler.peak, method, flops[method.label], peak_gflops
+                )
+                at_sigma[method.label] = entry
+                rows.extend(method_rows)
+                log(
+                    f"{set_name} sigma={key} {method.label}: PSNR {entry['psnr']:.2f} dB, "
+                    f"SSIM {entry['ssim']:.4f}, {entry['ms_per_mp']:.0f} ms/MP "
+                    f"({len(method_rows)} images)"
+                )
+            _compare(at_sigma)
+            summary["seconds_total"] = time.perf_counter() - started
+            summary["process_peak_rss_mb"] = peak_rss_bytes() / 2**20
+            _write(out, rows, summary, protocol)
+    return summary
+
+
+class _PreparedSet:
+    """One data set's clean images as batches, their metric views and sizes."""
+
+    def __init__(self, name: str, images, protocol: BenchmarkProtocol) -> None:
+        self.name = name
+        self.names = images.names
+        self.protocol = protocol
+        self.clean = [img.unsqueeze(0).float() for img in images.images]
+        self.views = [protocol.metric_view(c) for c in self.clean]
+        self.megapixels = [img.shape[-1] * img.shape[-2] / 1e6 for img in images.images]
+
+    def noisy(self, sigma: float) -> list[torch.Tensor]:
+        """The noisy inputs every method gets at `sigma` (made once, shared)."""
+        return [
+            self.protocol.make_noisy(c[0], sigma, i).unsqueeze(0) for i, c in enumerate(self.clean)
+        ]
+
+    def scores(self, image: torch.Tensor, index: int) -> tuple[float, float]:
+        view = self.protocol.metric_view(image)
+        return float(psnr(view, self.views[index])[0]), float(ssim(view, self.views[index])[0])
+
+    def score_noisy(self, noisy: list[torch.Tensor]) -> dict[str, float]:
+        scores = [self.scores(n, i) for i, n in enumerate(noisy)]
+        return {
+            "psnr": statistics.fmean(p for p, _ in scores),
+            "ssim": statistics.fmean(s for _, s in scores),
+        }
+
+
+@torch.no_grad()
+def _warm_up(
+    method: Method, prepared: _PreparedSet, sigma: float, protocol: BenchmarkProtocol
+) -> float | None:
+    """Run the first image once untimed; for networks return convolution FLOPs per megapixel."""
+    warm = protocol.make_noisy(prepared.clean[0][0], sigma, 0).unsqueeze(0)
+    _run_one(method, warm, sigma, protocol.precision)
+    if method.kind != "network":
+        return None
+    return conv_flops(method.model, warm, torch.tensor([sigma])) / prepared.megapixels[0]
+
+
+@torch.no_grad()
+def _time_method(
+    method: Method,
+    prepared: _PreparedSet,
+    noisy: list[torch.Tensor],
+    sigma: float,
+    protocol: BenchmarkProtocol,
+) -> list[dict[str, Any]]:
+    """Denoise every image of the set once, timed; one per_image.csv row each."""
+    rows = []
+    for i, x in enumerate(noisy):
+        t0 = time.perf_counter()
+        denoised = _run_one(method, x, sigma, protocol.precision)
+        seconds = time.perf_counter() - t0
+        quality = prepared.scores(denoised, i)
+        rows.append(
+            {
+                "dataset": prepared.name,
+                "image": prepared.names[i],
+                "sigma": round(sigma * 255, 4),
+                "method": method.label,
+                "psnr": quality[0],
+                "ssim": quality[1],
+                "seconds": seconds,
+                "megapixels": prepared.megapixels[i],
+            }
+        )
+    return rows
+
+
+def _write(out: Path, rows: list[dict], summary: dict, protocol: BenchmarkProtocol) -> None:
+    atomic_write_text(out / "per_image.csv", _csv_text(rows))
+    atomic_write_json(out / "summary.json", summary)
+    atomic_write_text(out / "table.md", render_table(summary, protocol))
