@@ -176,3 +176,12 @@ def test_bad_input_is_one_line(tmp_path: Path, capsys, models: str, data: str, n
 def test_unknown_method_lists_close_names() -> None:
     with pytest.raises(UnknownNameError, match="nlm"):
         run_benchmark("nlmm", "set12", "25", "unused", log=lambda _: None)
+
+
+def test_colour_sets_state_how_each_method_handles_channels(tmp_path: Path) -> None:
+    colour = _image_folder(tmp_path / "colour", mode="RGB", n=1)
+    run_benchmark("median,nlm", str(colour), "25", tmp_path / "o", log=lambda _: None)
+    table = (tmp_path / "o" / "table.md").read_text()
+    assert "colour)" in table
+    assert "median: each channel filtered on its own" in table
+    assert "nlm: colour patches compared jointly" in table

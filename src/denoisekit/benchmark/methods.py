@@ -20,6 +20,7 @@ class Method:
     channels: int | None  # None: any channel count
     params: int
     source: str  # registered name or checkpoint path
+    colour: str = "a colour network (all channels jointly)"  # how colour images are handled
 
 
 def _checkpoint_path(spec: str) -> Path | None:
@@ -63,7 +64,7 @@ def resolve_method(spec: str) -> Method:
                 f"{spec!r} is a network architecture with no trained weights; benchmark a "
                 f"trained one by its checkpoint, e.g. --models runs/my-{spec}/best.safetensors"
             )
-        return Method(spec, model, "classical", None, 0, spec)
+        return Method(spec, model, "classical", None, 0, spec, colour=model.colour)
     looks_like_path = "/" in spec or spec.endswith((".safetensors", ".json"))
     if looks_like_path:
         raise ConfigError(f"checkpoint not found: {spec} (give a .safetensors file or run folder)")

@@ -173,7 +173,8 @@ def run_benchmark(
         "machine": _machine(protocol, peaks),
         "datasets": {n: {"images": len(s), "channels": _channels(s)} for n, s in sets.items()},
         "methods": {
-            m.label: {"kind": m.kind, "params": m.params, "source": m.source} for m in methods
+            m.label: {"kind": m.kind, "params": m.params, "source": m.source, "colour": m.colour}
+            for m in methods
         },
     }
     rows: list[dict[str, Any]] = []

@@ -74,7 +74,10 @@ def render_table(summary: dict[str, Any], protocol: BenchmarkProtocol) -> str:
                 )
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
-    lines += ["## Protocol", "", protocol.text(), ""]
+    lines += ["## Protocol", "", protocol.text()]
+    if any(info["channels"] > 1 for info in summary["datasets"].values()):
+        handling = "; ".join(f"{label}: {m['colour']}" for label, m in summary["methods"].items())
+        lines.append(f"- Colour images: {handling}.")
     threads = machine["torch_threads"]
     machine_line = (
         f"- Machine: {machine['cpu']}, {machine['logical_cpus']} logical CPUs, torch "

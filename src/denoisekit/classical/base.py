@@ -79,6 +79,7 @@ class ClassicalDenoiser(Denoiser):
     multiple = 1
     parameter: str = "strength"
     proportional: bool = True
+    colour: str = "each channel filtered on its own"  # how a colour image is handled, for tables
 
     def __init__(self, strength: float | None = None, in_channels: int | None = None) -> None:
         super().__init__()

@@ -34,6 +34,7 @@ class BM3D(ClassicalDenoiser):
 
     parameter = "sigma scale"
     proportional = False
+    colour = "CBM3D (bm3d_rgb, opponent colour space) on RGB"
 
     def __init__(
         self, strength: float | None = None, in_channels: int | None = None, threads: int = 1
@@ -71,6 +72,7 @@ class NonLocalMeans(ClassicalDenoiser):
 
     parameter = "h"
     proportional = True
+    colour = "colour patches compared jointly"
 
     def filter(self, image: np.ndarray, sigma: float, strength: float) -> np.ndarray:
         from skimage.restoration import denoise_nl_means
@@ -148,6 +150,7 @@ class Bilateral(ClassicalDenoiser):
 
     parameter = "sigma_color"
     proportional = True
+    colour = "weights from the colour distance over all channels"
 
     def filter(self, image: np.ndarray, sigma: float, strength: float) -> np.ndarray:
         channels = image.shape[-1] if image.ndim == 3 else 1

@@ -6,7 +6,14 @@ it below. Shared pieces live in `base.py` (padding, `Denoiser`) and `blocks.py` 
 
 from __future__ import annotations
 
-from . import autoencoder, unet  # noqa: F401  (imported for their registrations)
+from . import (  # noqa: F401  (imported for their registrations)
+    attention_unet,
+    autoencoder,
+    dncnn,
+    drunet,
+    nafnet,
+    unet,
+)
 from .base import Denoiser, crop_to, expand_sigma, pad_to_multiple
 
 __all__ = ["Denoiser", "crop_to", "expand_sigma", "pad_to_multiple"]

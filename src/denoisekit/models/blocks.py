@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import torch
 from torch import Tensor, nn
 
 from ..errors import ConfigError
+from .base import check_positive
 
 UPSAMPLE_MODES = ("nearest", "bilinear", "transpose")
 OUTPUTS = ("sigmoid", "linear")
@@ -16,6 +20,23 @@ def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ConfigError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
     return value
+
+
+def check_int_tuple(
+    name: str, values: Sequence[int], *, length: int | None = None
+) -> tuple[int, ...]:
+    """A YAML list or tuple of positive ints as a tuple (hashable, stable in a saved config).
+
+    Raises a `ConfigError` naming the bad item (`channels[2]`), an empty list, or a length
+    other than `length` when one is required.
+    """
+    values = tuple(values)
+    if not values:
+        raise ConfigError(f"{name} must list at least one value")
+    if length is not None and len(values) != length:
+        raise ConfigError(f"{name} must have {length} values, got {len(values)}: {list(values)}")
+    check_positive(**{f"{name}[{i}]": v for i, v in enumerate(values)})
+    return values
 
 
 class ConvNormAct(nn.Sequential):
@@ -111,6 +132,33 @@ class SqueezeExcite(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return x * self.gate(x)
+
+
+class CBAM(nn.Module):
+    """Convolutional block attention (Woo et al., 2018): channel gate, then spatial gate.
+
+    (B, C, H, W) -> (B, C, H, W). The channel gate is SqueezeExcite's MLP fed both the average
+    and the max over the image (the max keeps a strong local response, e.g. an edge, from being
+    averaged away); the spatial gate is a 7x7 conv over the per-pixel [mean, max] across
+    channels, so the network can weight where to act as well as which features to use.
+    """
+
+    def __init__(self, channels: int, reduction: int = 8, kernel_size: int = 7) -> None:
+        super().__init__()
+        hidden = max(channels // reduction, 4)
+        self.mlp = nn.Sequential(
+            nn.Conv2d(channels, hidden, 1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(hidden, channels, 1),
+        )
+        self.spatial = nn.Conv2d(2, 1, kernel_size, padding=kernel_size // 2)
+
+    def forward(self, x: Tensor) -> Tensor:
+        avg = x.mean(dim=(2, 3), keepdim=True)
+        peak = x.amax(dim=(2, 3), keepdim=True)
+        x = x * torch.sigmoid(self.mlp(avg) + self.mlp(peak))
+        pooled = torch.cat([x.mean(dim=1, keepdim=True), x.amax(dim=1, keepdim=True)], dim=1)
+        return x * torch.sigmoid(self.spatial(pooled))
 
 
 def output_activation(output: str) -> nn.Module:
