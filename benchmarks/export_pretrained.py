@@ -1,0 +1,97 @@
+"""Copy a finished training run into the package as shipped weights, with its measured figures.
+
+    python benchmarks/export_pretrained.py runs/pretrained/gray-blind --name gray-blind \
+        --hardware "2-core AMD EPYC Zen 4, CPU, bf16" [--measure set12,bsd68]
+
+Writes `src/denoisekit/weights/<name>.safetensors` (the run's best weights) and `<name>.json`:
+the checkpoint metadata without the per-epoch history, plus description, training data, sigma
+range, optimizer steps, hardware, training minutes and PSNR / SSIM measured here on the test
+sets at sigma 15, 25, 50 (the benchmark protocol, so the numbers match `denoisekit benchmark`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shutil
+import tempfile
+from pathlib import Path
+
+from denoisekit.benchmark import run_benchmark
+from denoisekit.data import load_dataset
+from denoisekit.files import atomic_path, atomic_write_json
+from denoisekit.noise import parse_noise
+from denoisekit.train.checkpoint import read_meta
+
+WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "denoisekit" / "weights"
+
+
+def steps_per_epoch(config: dict) -> int:
+    """Optimizer steps in one epoch, as the training loop counts them (drop_last when > 1 batch)."""
+    data, train = config["data"], config["train"]
+    images = len(load_dataset(data["train"], split="train", channels=data["channels"]))
+    samples = images * (data["patches_per_image"] if data.get("patch_size") else 1)
+    batch = train["batch_size"]
+    per_epoch = samples // batch if samples > batch else math.ceil(samples / batch)
+    return min(per_epoch, train.get("steps_per_epoch") or per_epoch)
+
+
+def measure(best: Path, sets: str) -> dict:
+    """Mean PSNR / SSIM per set and sigma under the default benchmark protocol."""
+    with tempfile.TemporaryDirectory() as tmp:
+        summary = run_benchmark(str(best), sets, "15,25,50", tmp, log=print)
+    label = next(iter(summary["methods"]))
+    return {
+        set_name: {
+            sigma: {k: round(v[label][k], 4) for k in ("psnr", "ssim", "ms_per_mp")}
+            for sigma, v in by_sigma.items()
+        }
+        for set_name, by_sigma in summary["results"].items()
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run", type=Path, help="training run folder holding best.safetensors")
+    parser.add_argument("--name", required=True, help="shipped name, e.g. gray-blind")
+    parser.add_argument("--description", default="", help="one line for `denoisekit models`")
+    parser.add_argument("--hardware", required=True, help="where it was trained")
+    parser.add_argument("--measure", help="comma-separated test sets to measure, e.g. bsd68")
+    args = parser.parse_args()
+
+    best = args.run / "best.safetensors"
+    meta = read_meta(best)
+    config = meta["config"]
+    noise = parse_noise(config["noise"]["train"])
+    info = {key: meta[key] for key in ("model", "kwargs", "format", "denoisekit_version")}
+    history = meta.get("history", [])
+    epoch_seconds = {int(row["epoch"]): row["seconds"] for row in history}
+    info.update(
+        {
+            "description": args.description,
+            "channels": config["data"]["channels"],
+            "training_data": config["data"]["train"],
+            "sigma_range": [noise.low, noise.high],
+            "epochs": meta["best_epoch"],
+            "steps": meta["best_epoch"] * steps_per_epoch(config),
+            "patch_size": config["data"]["patch_size"],
+            "batch_size": config["train"]["batch_size"],
+            "hardware": args.hardware,
+            "train_minutes": round(epoch_seconds.get(meta["best_epoch"], 0.0) / 60, 1),
+            "val_psnr": round(meta["best_val_psnr"], 3),
+            "params": meta.get("params"),
+            "config": config,
+        }
+    )
+    if args.measure:
+        info["measured"] = measure(best, args.measure)
+    WEIGHTS.mkdir(parents=True, exist_ok=True)
+    with atomic_path(WEIGHTS / f"{args.name}.safetensors") as tmp:
+        shutil.copyfile(best, tmp)
+    atomic_write_json(WEIGHTS / f"{args.name}.json", info)
+    print(json.dumps({k: v for k, v in info.items() if k != "config"}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
