@@ -135,3 +135,80 @@ def test_corrupt_image_named_or_skipped(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
     assert main(argv + ["--skip-bad"]) == 0
     assert (tmp_path / "o" / "best.safetensors").is_file()
+
+
+# ----------------------------------------------------------------------------- denoise
+
+
+@pytest.fixture
+def denoise_inputs(tmp_path, monkeypatch):
+    """ok.png, broken.png, an empty folder, and an empty pretrained-weights folder."""
+    from PIL import Image
+
+    Image.new("RGB", (16, 12), (40, 90, 200)).save(tmp_path / "ok.png")
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG not really")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "weights").mkdir()
+    monkeypatch.setenv("DENOISEKIT_WEIGHTS", str(tmp_path / "weights"))
+    return tmp_path
+
+
+_OK = ["denoise", "{tmp}/ok.png", "-o", "{tmp}/o/x.png"]
+
+
+@pytest.mark.parametrize(
+    "argv,needle",
+    [
+        (
+            ["denoise", "{tmp}/missing.png", "-o", "{tmp}/o/x.png", "--model", "median"],
+            "missing.png",
+        ),
+        (["denoise", "{tmp}/broken.png", "-o", "{tmp}/o/x.png", "--model", "median"], "broken.png"),
+        (["denoise", "{tmp}/empty", "-o", "{tmp}/o", "--model", "median"], "no images"),
+        (_OK + ["--model", "medain"], "did you mean median"),
+        (_OK + ["--model", "unet"], "untrained"),
+        (_OK + ["--model", "median", "--sigma", "abc"], "--sigma 'abc'"),
+        (_OK + ["--model", "median", "--sigma", "-5"], "--sigma '-5'"),
+        (_OK + ["--model", "median", "--sigma", "300"], "above 255"),
+        (_OK, "--checkpoint"),  # no pretrained weights installed: say what to pass
+        (_OK + ["--checkpoint", "{tmp}/none.safetensors"], "none.safetensors"),
+        (_OK + ["--model", "median", "--tile", "16", "--overlap", "16"], "overlap"),
+        (_OK + ["--model", "median", "--format", "gif"], "'gif'"),
+        (["denoise", "{tmp}/ok.png", "-o", "{tmp}/o/x.gif", "--model", "median"], "x.gif"),
+        (["denoise", "{tmp}/ok.png", "--model", "median"], "-o OUTPUT"),
+        (
+            ["denoise", "{tmp}/ok.png", "{tmp}/./ok.png", "-o", "{tmp}/o", "--model", "median"],
+            "both",
+        ),
+    ],
+)
+def test_denoise_bad_input_is_one_line(denoise_inputs, capsys, argv, needle):
+    tmp = denoise_inputs
+    argv = [a.replace("{tmp}", str(tmp)) for a in argv]
+    assert main(argv) == 2
+    assert needle in _error_line(capsys)
+    assert not (tmp / "o").exists() or not any((tmp / "o").iterdir())
+
+
+def test_denoise_unknown_pretrained_name_lists_close_names(denoise_inputs, capsys):
+    from denoisekit import create_model
+    from denoisekit.train.checkpoint import save_checkpoint
+
+    kwargs = {"in_channels": 1, "base_channels": 2, "depth": 1}
+    model = create_model("unet", **kwargs)
+    save_checkpoint(
+        denoise_inputs / "weights" / "gray-blind", model, {"model": "unet", "kwargs": kwargs}
+    )
+    argv = [a.replace("{tmp}", str(denoise_inputs)) for a in _OK + ["--model", "gray-blnd"]]
+    assert main(argv) == 2
+    assert "did you mean gray-blind" in _error_line(capsys)
+
+
+def test_denoise_refuses_output_folder_equal_to_input_folder(denoise_inputs, capsys):
+    folder = denoise_inputs / "photos"
+    folder.mkdir()
+    (folder / "a.png").write_bytes((denoise_inputs / "ok.png").read_bytes())
+    before = (folder / "a.png").read_bytes()
+    assert main(["denoise", str(folder), "-o", str(folder), "--model", "median"]) == 2
+    assert "is an input" in _error_line(capsys)
+    assert (folder / "a.png").read_bytes() == before and len(list(folder.iterdir())) == 1

@@ -1,8 +1,24 @@
+"""The Python API: load / denoise with any image kind, channel rules, alpha, sigma."""
+
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
 import denoisekit
+from denoisekit import pretrained
+from denoisekit.errors import ConfigError, DataError
+from denoisekit.inference import LoadedDenoiser, parse_sigma
+from denoisekit.models.base import Denoiser
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Small tensors: one thread is faster, and immune to other jobs on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture
@@ -11,12 +27,30 @@ def model():
     return denoisekit.create_model("unet", in_channels=3, base_channels=4, depth=2).eval()
 
 
+class Scale(Denoiser):
+    """Multiplies by a per-channel factor (so channel mix-ups show); records sigma per call."""
+
+    def __init__(self, in_channels: int | None, noise_aware: bool = False) -> None:
+        super().__init__()
+        self.in_channels = self.out_channels = in_channels
+        self.noise_aware = noise_aware
+        self.factor = nn.Parameter(torch.tensor([0.5, 0.7, 0.9]))
+        self.sigmas = []
+
+    def forward(self, noisy, sigma=None):
+        self.sigmas.append(sigma)
+        return super().forward(noisy, sigma)
+
+    def denoise_padded(self, noisy, sigma):
+        return noisy * self.factor[: noisy.shape[1]].view(1, -1, 1, 1)
+
+
 def test_numpy_in_same_kind_out(model):
     rgb = np.random.default_rng(0).integers(0, 256, (21, 17, 3), dtype=np.uint8)
     out = denoisekit.denoise(rgb, model)
     assert out.dtype == np.uint8 and out.shape == rgb.shape
     as_float = denoisekit.denoise(rgb.astype(np.float64) / 255, model)
-    assert as_float.dtype == np.float32 and as_float.shape == rgb.shape
+    assert as_float.dtype == np.float64 and as_float.shape == rgb.shape
     assert np.abs(as_float * 255 - out).max() <= 1
 
 
@@ -25,3 +59,122 @@ def test_tensor_batch_and_single(model):
     out = denoisekit.denoise(batch, model)
     assert out.shape == batch.shape and 0 <= out.min() and out.max() <= 1
     assert torch.allclose(denoisekit.denoise(batch[0], model), out[0], atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "shape,dtype", [((9, 7), np.uint8), ((9, 7), np.uint16), ((9, 7, 1), np.float32)]
+)
+def test_gray_dtypes_and_layouts(shape, dtype):
+    rng = np.random.default_rng(0)
+    top = np.iinfo(dtype).max if dtype != np.float32 else 1.0
+    image = (rng.random(shape) * top).astype(dtype)
+    out = LoadedDenoiser(Scale(1)).denoise(image)
+    assert out.dtype == dtype and out.shape == shape
+    expected = image.astype(np.float64) * 0.5
+    np.testing.assert_allclose(out.astype(np.float64), expected, atol=0.5 if top > 1 else 1e-6)
+
+
+def test_tensor_dtypes_and_uint8():
+    image = torch.rand(3, 8, 6, dtype=torch.float64)
+    out = LoadedDenoiser(Scale(3)).denoise(image)
+    assert out.dtype == torch.float64 and out.shape == image.shape
+    torch.testing.assert_close(out[1], image[1] * 0.7, atol=1e-6, rtol=0)
+    as_bytes = (image * 255).round().to(torch.uint8)
+    out8 = LoadedDenoiser(Scale(3)).denoise(as_bytes)
+    assert out8.dtype == torch.uint8
+    assert (out8[0].int() - (as_bytes[0] * 0.5).round().int()).abs().max() <= 1
+
+
+def test_gray_model_on_colour_denoises_each_channel(model):
+    torch.manual_seed(0)
+    gray = denoisekit.create_model("unet", in_channels=1, base_channels=4, depth=2)
+    rgb = np.random.default_rng(1).random((13, 10, 3)).astype(np.float32)
+    out = denoisekit.denoise(rgb, gray)
+    assert out.shape == rgb.shape
+    for c in range(3):
+        np.testing.assert_allclose(out[..., c], denoisekit.denoise(rgb[..., c], gray), atol=1e-6)
+
+
+def test_colour_model_on_gray_averages_back():
+    gray = np.random.default_rng(2).random((11, 9)).astype(np.float32)
+    out = LoadedDenoiser(Scale(3)).denoise(gray)
+    assert out.shape == gray.shape
+    np.testing.assert_allclose(out, gray * (0.5 + 0.7 + 0.9) / 3, atol=1e-6)
+
+
+def test_alpha_passes_through_untouched():
+    rng = np.random.default_rng(3)
+    rgba = rng.integers(0, 256, (10, 12, 4), dtype=np.uint8)
+    out = LoadedDenoiser(Scale(3)).denoise(rgba)
+    assert out.shape == rgba.shape
+    np.testing.assert_array_equal(out[..., 3], rgba[..., 3])
+    assert np.abs(out[..., 0].astype(int) - np.round(rgba[..., 0] * 0.5)).max() <= 1
+    gray_alpha = torch.rand(2, 2, 7, 5)
+    out = LoadedDenoiser(Scale(1)).denoise(gray_alpha)
+    assert torch.equal(out[:, 1], gray_alpha[:, 1])
+    torch.testing.assert_close(out[:, 0], gray_alpha[:, 0] * 0.5)
+
+
+def test_unsupported_channel_count_is_a_config_error():
+    with pytest.raises(ConfigError, match="3-channel"):
+        LoadedDenoiser(nn.Conv2d(2, 2, 1)).denoise(torch.rand(1, 3, 4, 4))
+
+
+def test_sigma_auto_is_estimated_on_the_whole_image():
+    from denoisekit.noise.estimate import estimate_sigma
+
+    noisy = 0.5 + 0.1 * torch.randn(1, 1, 40, 52, generator=torch.Generator().manual_seed(0))
+    model = Scale(1, noise_aware=True)
+    LoadedDenoiser(model).denoise(noisy, tile=16, overlap=4)
+    assert len(model.sigmas) > 4  # tiled
+    whole = float(estimate_sigma(noisy)[0])
+    assert 0.08 < whole < 0.12
+    assert all(float(s[0]) == pytest.approx(whole) for s in model.sigmas)
+    model.sigmas.clear()
+    LoadedDenoiser(model).denoise(noisy, sigma=0.2)
+    assert float(model.sigmas[0][0]) == pytest.approx(0.2)
+    blind = Scale(1)
+    LoadedDenoiser(blind).denoise(noisy, sigma=0.2)
+    assert blind.sigmas == [None]
+
+
+@pytest.mark.parametrize(
+    "text,value",
+    [
+        (None, None),
+        ("auto", None),
+        ("25", 25 / 255),
+        ("25/255", 25 / 255),
+        ("0.1", 0.1),
+        (0.1, 0.1),
+    ],
+)
+def test_parse_sigma(text, value):
+    if value is None:
+        assert parse_sigma(text) is None
+    else:
+        assert parse_sigma(text) == pytest.approx(value)
+
+
+@pytest.mark.parametrize("bad", ["abc", "-3", "300", "1/0", 25.0, float("nan"), -0.1, True])
+def test_bad_sigma_is_named(bad):
+    with pytest.raises(ConfigError, match="sigma"):
+        parse_sigma(bad)
+
+
+def test_denoise_by_name_and_default(tmp_path, monkeypatch):
+    monkeypatch.setenv(pretrained.WEIGHTS_ENV, str(tmp_path))
+    image = np.random.default_rng(0).random((8, 8)).astype(np.float32)
+    with pytest.raises(DataError, match="no pretrained"):
+        denoisekit.denoise(image)
+    from denoisekit.train.checkpoint import save_checkpoint
+
+    torch.manual_seed(0)
+    kwargs = {"in_channels": 1, "base_channels": 2, "depth": 1}
+    net = denoisekit.create_model("unet", **kwargs)
+    save_checkpoint(tmp_path / "gray-blind", net, {"model": "unet", "kwargs": kwargs})
+    expected = LoadedDenoiser(net).denoise(image)
+    np.testing.assert_array_equal(denoisekit.denoise(image), expected)
+    np.testing.assert_array_equal(denoisekit.denoise(image, "gray-blind"), expected)
+    loaded = denoisekit.load("gray-blind")
+    np.testing.assert_array_equal(loaded(image), expected)  # calling = .denoise

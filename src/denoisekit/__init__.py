@@ -25,18 +25,27 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'denoisekit' has no attribute {name!r}")
 
 
-def load(checkpoint: str):
-    """Rebuild a model from a `.safetensors` + `.json` checkpoint (never unpickles)."""
-    from .train.checkpoint import load_checkpoint
+def load(source):
+    """A model ready to denoise: `denoisekit.load("gray-blind")`.
 
-    return load_checkpoint(checkpoint)[0]
-
-
-def denoise(noisy, model, *, sigma: float | None = None):
-    """Denoise an image array (HWC/HW, uint8/uint16/float) or a (B,C,H,W) tensor in [0,1].
-
-    `model` is a loaded model or a checkpoint path; returns the same kind of input it was given.
+    `source`: a pretrained name (listed by `denoisekit models`), a classical filter name
+    ("nlm", "bm3d", ...), a checkpoint path (`.safetensors` + `.json`, never unpickled) or an
+    `nn.Module`. Returns a `LoadedDenoiser`: `.denoise(image, sigma=None, tile=512, overlap=32)`,
+    `.model` (the nn.Module), `.info` (its metadata).
     """
-    from .infer import denoise_image
+    from .inference import load as _load
 
-    return denoise_image(noisy, model, sigma=sigma)
+    return _load(source)
+
+
+def denoise(image, model=None, *, sigma=None, tile: int | None = 512, overlap: int = 32):
+    """Denoise one image: an array (HW/HWC, uint8/uint16/float) or a tensor ((C,H,W)/(B,C,H,W)).
+
+    Returns the same kind, dtype and layout. `model`: a name or checkpoint path (see `load`),
+    an nn.Module or a loaded model; None uses the pretrained gray-blind (gray images) or
+    color-blind (colour) weights. `sigma`: noise std in [0, 1] units, or None to estimate it
+    (noise-aware models only). `tile`/`overlap`: tiled inference in pixels (None: whole image).
+    """
+    from .inference import denoise as _denoise
+
+    return _denoise(image, model, sigma=sigma, tile=tile, overlap=overlap)

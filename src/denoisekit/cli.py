@@ -16,12 +16,30 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 
 
 def _cmd_models(args: argparse.Namespace) -> None:
+    from .pretrained import WEIGHTS_ENV, pretrained_info, pretrained_names, weights_dir
     from .registry import count_parameters, create_model, list_models
 
     print(f"{'name':<24}{'kind':<11}{'params':>10}  description")
     for entry in list_models():
         params = count_parameters(create_model(entry.name)) if entry.kind == "network" else 0
         print(f"{entry.name:<24}{entry.kind:<11}{params:>10,}  {entry.description}")
+    print()
+    names = pretrained_names()
+    if not names:
+        print(f"pretrained weights: none installed in {weights_dir()} (${WEIGHTS_ENV} overrides)")
+        return
+    print(f"{'pretrained':<24}{'model':<11}{'channels':>10}  {'sigma 0-255':<12}description")
+    for name in names:
+        info = pretrained_info(name)
+        low, high = info.get("sigma_range") or (None, None)
+        sigma = f"{low * 255:g}-{high * 255:g}" if low is not None else "?"
+        measured = ", ".join(
+            f"{key} {value:.2f} dB" if isinstance(value, (int, float)) else f"{key} {value}"
+            for key, value in list((info.get("measured") or {}).items())[:3]
+        )
+        text = info.get("description", "") + (f" ({measured})" if measured else "")
+        channels = info.get("channels", "?")
+        print(f"{name:<24}{info['model']:<11}{channels:>10}  {sigma:<12}{text}")
 
 
 def _cmd_train(args: argparse.Namespace) -> None:
@@ -95,10 +113,32 @@ def _cmd_report(args: argparse.Namespace) -> None:
 
 
 def _cmd_denoise(args: argparse.Namespace) -> None:
-    from .infer import denoise_file
+    from .errors import ConfigError
+    from .inference import denoise_paths
 
-    out = denoise_file(args.input, args.output, checkpoint=args.checkpoint, sigma=args.sigma)
-    print(f"wrote {out}")
+    inputs, output = args.inputs, args.output
+    if output is None:  # `denoise IN OUT`, as before -o existed
+        if len(inputs) < 2:
+            raise ConfigError("no output given; write denoisekit denoise INPUT... -o OUTPUT")
+        inputs, output = inputs[:-1], inputs[-1]
+    summary = denoise_paths(
+        inputs,
+        output,
+        model=args.model,
+        checkpoint=args.checkpoint,
+        sigma=args.sigma,
+        tile=args.tile,
+        overlap=args.overlap,
+        fmt=args.format,
+        progress=True,
+    )
+    if summary.sigma_ignored:
+        print("note: --sigma ignored: the model does not take a noise level", file=sys.stderr)
+    files = f"{summary.files} file{'s' if summary.files != 1 else ''}"
+    print(
+        f"{files}, {summary.megapixels:.1f} MP, {summary.seconds:.1f} s "
+        f"({', '.join(summary.models)}); wrote {summary.output}"
+    )
 
 
 def _cmd_benchmark(args: argparse.Namespace) -> None:
@@ -112,6 +152,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> None:
         border=args.border,
         precision=args.precision,
         threads=args.threads,
+        blind=args.sigma_auto,
     )
     summary = run_benchmark(
         args.models,
@@ -130,7 +171,15 @@ def _cmd_benchmark(args: argparse.Namespace) -> None:
 def _cmd_demo(args: argparse.Namespace) -> None:
     from .demo import run_demo
 
-    print(f"report: {run_demo(args.out, epochs=args.epochs)}")
+    report = run_demo(
+        args.out,
+        train=args.train,
+        epochs=args.epochs,
+        model=args.model,
+        classical=args.classical,
+        limit=args.limit,
+    )
+    print(f"report: {report}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -192,11 +241,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", help="experiment folder holding results.json")
     p.set_defaults(func=_cmd_report)
 
-    p = sub.add_parser("denoise", help="denoise one image file with a checkpoint")
-    p.add_argument("input")
-    p.add_argument("output")
-    p.add_argument("--checkpoint", required=True)
-    p.add_argument("--sigma", help="noise level for noise-aware models, e.g. 25/255")
+    p = sub.add_parser("denoise", help="denoise image files or folders")
+    p.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="image files or folders (searched recursively)"
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        help="output file (one input file) or folder mirroring the inputs; "
+        "without -o the last INPUT is the output",
+    )
+    which = p.add_mutually_exclusive_group()
+    which.add_argument(
+        "--model",
+        help="pretrained name (see `denoisekit models`) or classical filter; default: "
+        "gray-blind for gray images, color-blind for colour",
+    )
+    which.add_argument("--checkpoint", help="a .safetensors checkpoint from `train`")
+    p.add_argument(
+        "--sigma",
+        default="auto",
+        help="noise level for noise-aware models: auto (estimate per image), 25 (0-255 scale), "
+        "25/255 or 0.1 ([0,1] units); default auto",
+    )
+    p.add_argument("--tile", type=int, default=512, help="tile size in pixels (0: whole image)")
+    p.add_argument("--overlap", type=int, default=32, help="tile overlap in pixels")
+    p.add_argument(
+        "--format", help="output format: png, jpg, tif, bmp, webp (default: the input's)"
+    )
     p.set_defaults(func=_cmd_denoise)
 
     p = sub.add_parser("benchmark", help="quality, speed and memory of methods side by side")
@@ -216,14 +288,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"], help="for networks")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     p.add_argument(
+        "--sigma-auto", action="store_true", help="give methods no sigma: each estimates it"
+    )
+    p.add_argument(
         "--roofline", action="store_true", help="also measure the matmul peak and FLOP/s"
     )
     p.add_argument("--out", required=True, help="folder for per_image.csv, summary.json, table.md")
     p.set_defaults(func=_cmd_benchmark)
 
-    p = sub.add_parser("demo", help="train two small models on bundled photos and write a report")
+    p = sub.add_parser("demo", help="denoise bundled photos with shipped weights, write a report")
     p.add_argument("--out", default="runs/demo")
-    p.add_argument("--epochs", type=int, default=None, help="override the demo's epoch count")
+    p.add_argument("--model", default="color-blind", help="pretrained colour model to show")
+    p.add_argument("--classical", default="nlm", help="classical filter to compare with")
+    p.add_argument("--limit", type=int, default=None, help="first N photos only")
+    p.add_argument(
+        "--train", action="store_true", help="instead train two small models briefly (minutes)"
+    )
+    p.add_argument("--epochs", type=int, default=None, help="with --train: epoch count")
     p.set_defaults(func=_cmd_demo)
     return parser
 

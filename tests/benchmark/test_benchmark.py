@@ -185,3 +185,21 @@ def test_colour_sets_state_how_each_method_handles_channels(tmp_path: Path) -> N
     assert "colour)" in table
     assert "median: each channel filtered on its own" in table
     assert "nlm: colour patches compared jointly" in table
+
+
+def test_sigma_auto_runs_blind_and_says_so(tmp_path: Path) -> None:
+    data = _image_folder(tmp_path / "tiny", n=1, size=32)
+    given = run_benchmark("nlm", str(data), "25", tmp_path / "a", log=lambda _: None)
+    blind = run_benchmark(
+        "nlm",
+        str(data),
+        "25",
+        tmp_path / "b",
+        protocol=BenchmarkProtocol(blind=True),
+        log=lambda _: None,
+    )
+    psnr_given = given["results"][str(data)]["25"]["nlm"]["psnr"]
+    psnr_blind = blind["results"][str(data)]["25"]["nlm"]["psnr"]
+    assert psnr_given != psnr_blind  # the estimated sigma is not exactly the true one
+    assert blind["protocol"]["blind"] is True
+    assert "estimates it from the noisy image" in (tmp_path / "b" / "table.md").read_text()

@@ -39,17 +39,21 @@ def _label_for(path: Path) -> str:
 
 
 def resolve_method(spec: str) -> Method:
-    """A registered classical filter, or a trained network given by its checkpoint."""
+    """A shipped pretrained model, a registered classical filter, or a checkpoint."""
+    from ..pretrained import pretrained_names, pretrained_path
     from ..registry import count_parameters, create_model, model_names
 
     spec = spec.strip()
+    shipped = pretrained_names()
     path = _checkpoint_path(spec)
+    if spec in shipped:
+        path = pretrained_path(spec)
     if path is not None:
         from ..train.checkpoint import load_checkpoint
 
         model, meta = load_checkpoint(path)
         return Method(
-            label=_label_for(path),
+            label=spec if spec in shipped else _label_for(path),
             model=model,
             kind="network",
             channels=getattr(model, "in_channels", None),
@@ -69,8 +73,8 @@ def resolve_method(spec: str) -> Method:
     if looks_like_path:
         raise ConfigError(f"checkpoint not found: {spec} (give a .safetensors file or run folder)")
     raise UnknownNameError(
-        f"unknown method {spec!r} (not a registered name, not a checkpoint); "
-        + close_names(spec, names)
+        f"unknown method {spec!r} (not a pretrained or registered name, not a checkpoint); "
+        + close_names(spec, [*shipped, *names])
     )
 
 

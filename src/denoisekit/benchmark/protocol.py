@@ -67,6 +67,7 @@ class BenchmarkProtocol:
     border: int = 0
     precision: str = "fp32"
     threads: int = 0  # 0: leave torch's default
+    blind: bool = False  # True: methods get no sigma and estimate it from the noisy image
 
     def __post_init__(self) -> None:
         if not isinstance(self.border, int) or self.border < 0:
@@ -118,7 +119,11 @@ class BenchmarkProtocol:
                 if self.clip
                 else "not clipped, not quantised"
             ),
-            "sigma_given": "the true sigma is passed to every method (non-blind)",
+            "sigma_given": (
+                "none: every method estimates it from the noisy image (blind)"
+                if self.blind
+                else "the true sigma is passed to every method (non-blind)"
+            ),
             "output": "clamped to [0,1], not quantised",
             "psnr": "data range 1, "
             + ("Y channel (BT.601) of colour images" if self.y_channel else "all channels")

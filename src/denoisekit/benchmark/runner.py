@@ -47,9 +47,11 @@ def _channels(images) -> int:
     return counts.pop() if len(counts) == 1 else max(counts)
 
 
-def _run_one(method: Method, noisy: torch.Tensor, sigma: float, precision: str) -> torch.Tensor:
-    """Denoise one (1, C, H, W) image; networks may run under bf16 autocast."""
-    level = torch.tensor([sigma])
+def _run_one(
+    method: Method, noisy: torch.Tensor, sigma: float | None, precision: str
+) -> torch.Tensor:
+    """Denoise one (1, C, H, W) image (sigma None: blind); networks may use bf16 autocast."""
+    level = None if sigma is None else torch.tensor([sigma])
     if method.kind == "network" and precision == "bf16":
         with torch.autocast("cpu", dtype=torch.bfloat16):
             x = noisy.contiguous(memory_format=torch.channels_last)
@@ -243,7 +245,7 @@ def _warm_up(
 ) -> float | None:
     """Run the first image once untimed; for networks return convolution FLOPs per megapixel."""
     warm = protocol.make_noisy(prepared.clean[0][0], sigma, 0).unsqueeze(0)
-    _run_one(method, warm, sigma, protocol.precision)
+    _run_one(method, warm, None if protocol.blind else sigma, protocol.precision)
     if method.kind != "network":
         return None
     return conv_flops(method.model, warm, torch.tensor([sigma])) / prepared.megapixels[0]
@@ -261,7 +263,7 @@ def _time_method(
     rows = []
     for i, x in enumerate(noisy):
         t0 = time.perf_counter()
-        denoised = _run_one(method, x, sigma, protocol.precision)
+        denoised = _run_one(method, x, None if protocol.blind else sigma, protocol.precision)
         seconds = time.perf_counter() - t0
         quality = prepared.scores(denoised, i)
         rows.append(

@@ -224,6 +224,29 @@ def _seed_table(results: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _levels_table(results: Mapping[str, Any]) -> str:
+    """PSNR / SSIM at every noise level (results["levels"]: sigma -> method -> metric means)."""
+    levels = results.get("levels") or {}
+    if not levels:
+        return ""
+    labels = list(dict.fromkeys(label for by_method in levels.values() for label in by_method))
+    head = ["σ (0-255)", *labels]
+    lines = [
+        "<h2>Every noise level</h2>",
+        "<table>",
+        "<tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr>",
+    ]
+    for sigma, by_method in levels.items():
+        cells = [f"<td>{escape(str(sigma))}</td>"]
+        for label in labels:
+            m = by_method.get(label)
+            text = f"{m['psnr']:.2f} dB / {m['ssim']:.4f}" if m else "—"
+            cells.append(f'<td class="num">{escape(text)}</td>')
+        lines.append("<tr>" + "".join(cells) + "</tr>")
+    lines.append("</table>")
+    return "\n".join(lines)
+
+
 def _figure_html(name: str, path: Path) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     caption = CAPTIONS.get(name, name)
@@ -258,6 +281,7 @@ def render_html(
     else:
         parts.append('<p class="note">results.json records no protocol.</p>')
     parts += ["<h2>Results</h2>", _metric_table(results), _seed_table(results)]
+    parts.append(_levels_table(results))
     if figures:
         parts.append("<h2>Figures</h2>")
         parts += [_figure_html(n, p) for n, p in figures.items()]

@@ -1,0 +1,72 @@
+"""Inference: load a model by name or path and denoise arrays, tensors, files and folders.
+
+- `loaded.py`: `load(...)` -> `LoadedDenoiser` (`.denoise(image, sigma, tile, overlap)`), the
+  channel rules (gray model on colour, colour model on gray, alpha) and sigma parsing.
+- `tiles.py`: tiled inference with overlap blending, so memory is bounded by the tile size.
+- `batch.py`: files and folders in, files out (the `denoise` CLI verb).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import nn
+
+from .batch import Summary, denoise_paths, plan, write_image
+from .loaded import LoadedDenoiser, load, named_models, parse_sigma
+from .tiles import check_tiling, ramp_window, tile_starts, tiled_apply
+
+__all__ = [
+    "LoadedDenoiser",
+    "Summary",
+    "check_tiling",
+    "denoise",
+    "denoise_paths",
+    "load",
+    "named_models",
+    "parse_sigma",
+    "plan",
+    "ramp_window",
+    "tile_starts",
+    "tiled_apply",
+    "write_image",
+]
+
+# Models `denoise` loaded by name, reused across calls; keyed by (weights folder, name).
+_BY_NAME: dict[tuple[str, str], LoadedDenoiser] = {}
+
+
+def denoise(
+    image: Any,
+    model: str | nn.Module | LoadedDenoiser | None = None,
+    *,
+    sigma: Any = None,
+    tile: int | None = 512,
+    overlap: int = 32,
+) -> Any:
+    """Denoise one image (array or tensor, see `LoadedDenoiser.denoise`) in one call.
+
+    `model`: a pretrained or classical name, a checkpoint path, an `nn.Module` or a loaded
+    model; None picks the pretrained gray-blind for gray images and color-blind for colour.
+    Models given by name are loaded once and kept for the next call.
+    """
+    from ..pretrained import default_pretrained, weights_dir
+
+    if model is None:
+        model = default_pretrained(_colour_channels(image))
+    if isinstance(model, str) and any(model in names for names in named_models()):
+        key = (str(weights_dir()), model)
+        if key not in _BY_NAME:
+            _BY_NAME[key] = load(model)
+        model = _BY_NAME[key]
+    return load(model).denoise(image, sigma, tile, overlap)
+
+
+def _colour_channels(image: Any) -> int:
+    """1 for gray (with or without alpha), 3 for colour."""
+    shape = tuple(image.shape)
+    if hasattr(image, "dim"):  # tensor: (C, H, W) or (B, C, H, W)
+        channels = shape[-3] if len(shape) >= 3 else 1
+    else:  # array: HW or HWC
+        channels = shape[-1] if len(shape) == 3 else 1
+    return 1 if channels in (1, 2) else 3

@@ -1,0 +1,297 @@
+"""A loaded model that denoises images of any kind: `load(name_or_path).denoise(image)`.
+
+Arrays (HW / HWC, uint8, uint16, float32, float64) and tensors ((C, H, W) / (B, C, H, W), float
+in [0, 1] or uint8) come back as the same kind, dtype, layout and device. Inside, everything is a
+(B, C, H, W) float32 batch in [0, 1], run in tiles (see `tiles.py`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ..errors import ConfigError, UnknownNameError, close_names
+from .tiles import check_tiling, tiled_apply
+
+_NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_CHECKPOINT_SUFFIXES = (".safetensors", ".json")
+
+
+def parse_sigma(value: Any, *, what: str = "sigma") -> float | None:
+    """A noise level in [0, 1] units, or None for "estimate it" (`None`, `"auto"`).
+
+    Numbers are [0, 1] units. Text may also be `25/255`, or a plain number above 1, which is read
+    on the 0-255 scale (`"25"` -> 25/255; the CLI's `--sigma 25`). A float above 1 is refused: in
+    Python, write 25 / 255. Anything else is a ConfigError naming the value.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text == "auto":
+            return None
+        m = re.fullmatch(rf"({_NUMBER})(?:/({_NUMBER}))?", text)
+        if not m or (m.group(2) is not None and float(m.group(2)) == 0):
+            raise ConfigError(
+                f"{what} {value!r} is not a noise level; write auto, 25 (0-255 scale), "
+                "25/255 or 0.1 ([0,1] units)"
+            )
+        level = float(m.group(1)) / (float(m.group(2)) if m.group(2) else 1.0)
+        if m.group(2) is None and level > 1:
+            level /= 255.0
+        if level > 1:
+            raise ConfigError(f"{what} {value!r} is above 255 (or 1 in [0,1] units)")
+        return level
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{what} must be a number in [0, 1], 'auto' or None, got {value!r}")
+    level = float(value)
+    if not math.isfinite(level) or level < 0:
+        raise ConfigError(f"{what} must be a finite number >= 0, got {value!r}")
+    if level > 1:
+        raise ConfigError(
+            f"{what} {value!r} is above 1: sigma is in [0,1] image units; for {value:g} on the "
+            f"0-255 scale pass {value:g}/255"
+        )
+    return level
+
+
+def model_channels(model: nn.Module) -> int | None:
+    """The channel count `model` takes, or None when it takes any (classical filters)."""
+    if hasattr(model, "in_channels"):
+        value = model.in_channels
+        return value if isinstance(value, int) else None
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            return module.in_channels
+    return None
+
+
+class LoadedDenoiser:
+    """A denoising model plus its metadata, ready for images of any kind.
+
+    `model` is the `nn.Module` (eval mode); `info` its metadata (the checkpoint JSON, with
+    description, sigma_range, measured PSNR, ... for pretrained weights); `name` a label.
+    Calling the object is the same as calling `denoise`.
+    """
+
+    def __init__(
+        self, model: nn.Module, info: Mapping[str, Any] | None = None, *, name: str | None = None
+    ) -> None:
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"expected an nn.Module, got {type(model).__name__}")
+        self.model = model.eval()
+        self.info: dict[str, Any] = dict(info or {})
+        self.name = name or self.info.get("name") or getattr(model, "registry_name", None)
+        self.name = self.name or type(model).__name__
+
+    def __repr__(self) -> str:
+        aware = self.noise_aware
+        return f"LoadedDenoiser({self.name!r}, channels={self.channels}, noise_aware={aware})"
+
+    @property
+    def channels(self) -> int | None:
+        """Channels the model takes (1 gray, 3 RGB), None when any count works."""
+        return model_channels(self.model)
+
+    @property
+    def noise_aware(self) -> bool:
+        """True when the model takes a noise level (`sigma`); the others never see it."""
+        return bool(getattr(self.model, "noise_aware", False))
+
+    @property
+    def device(self) -> torch.device:
+        param = next(self.model.parameters(), None)
+        return param.device if param is not None else torch.device("cpu")
+
+    def to(self, device: str | torch.device) -> LoadedDenoiser:
+        """Move the model to `device` (e.g. "cuda"); images are moved there tile by tile."""
+        self.model.to(device)
+        return self
+
+    def __call__(self, image: Any, sigma: Any = None, tile: int | None = 512, overlap: int = 32):
+        return self.denoise(image, sigma, tile, overlap)
+
+    def denoise(
+        self, image: Any, sigma: Any = None, tile: int | None = 512, overlap: int = 32
+    ) -> Any:
+        """Denoise `image`; returns the same kind, dtype, layout (and device) it was given.
+
+        image: numpy HW or HWC (C = 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA), uint8 / uint16 (full
+            range) or float32 / float64 in [0, 1]; or a torch tensor (C, H, W) / (B, C, H, W),
+            float in [0, 1] or uint8. Alpha (the 2nd / 4th channel) passes through untouched,
+            (as in `io.split_alpha`).
+        sigma: noise std in [0, 1] units, or None / "auto" to estimate it per image
+            (`noise.estimate.estimate_sigma`, on the whole image, so every tile gets the same
+            level). Only noise-aware models use it; the others ignore it.
+        tile, overlap: tile size and overlap in pixels (tile None or 0: whole image at once);
+            memory grows with the tile, not the image.
+
+        Channels: a gray model on a colour image denoises each channel on its own, as a gray
+        image; a colour model on a gray image sees it replicated to RGB and the three outputs
+        are averaged back to gray. Output values are clamped to [0, 1] (integers: full range).
+        """
+        level = parse_sigma(sigma)
+        check_tiling(tile, overlap)
+        if isinstance(image, Tensor):
+            return self._denoise_tensor(image, level, tile, overlap)
+        return self._denoise_array(np.asarray(image), level, tile, overlap)
+
+    @torch.no_grad()
+    def denoise_batch(
+        self, noisy: Tensor, sigma: float | None = None, tile: int | None = 512, overlap: int = 32
+    ) -> Tensor:
+        """(B, C, H, W) float in [0, 1] -> denoised (B, C, H, W) float32 in [0, 1].
+
+        No alpha here: C is the colour channel count (see `denoise` for the channel rules).
+        `sigma` in [0, 1] units or None to estimate it per image (noise-aware models only).
+        """
+        if noisy.dim() != 4:
+            raise ValueError(f"expected a (B, C, H, W) batch, got shape {tuple(noisy.shape)}")
+        noisy = noisy.float()
+        b, c, h, w = noisy.shape
+        want = self.channels
+        if want is None or want == c:
+            batch, back = noisy, lambda y: y
+        elif want == 1:  # gray model: each channel is a gray image of its own
+            batch, back = noisy.reshape(b * c, 1, h, w), lambda y: y.reshape(b, c, h, w)
+        elif want == 3 and c == 1:  # colour model: gray replicated to RGB, averaged back
+            batch, back = noisy.expand(b, 3, h, w), lambda y: y.mean(1, keepdim=True)
+        else:
+            raise ConfigError(
+                f"model {self.name!r} takes {want}-channel images and cannot denoise a "
+                f"{c}-channel one"
+            )
+        device = self.device
+        if self.noise_aware:
+            levels = self._levels(batch, sigma)
+
+            def run(crop: Tensor) -> Tensor:
+                return self.model(crop.to(device), levels.to(device))
+        else:
+
+            def run(crop: Tensor) -> Tensor:
+                return self.model(crop.to(device))
+
+        return back(tiled_apply(run, batch, tile, overlap)).clamp_(0.0, 1.0)
+
+    @staticmethod
+    def _levels(batch: Tensor, sigma: float | None) -> Tensor:
+        """Per-image noise level (N,): the given one, or an estimate on the whole image."""
+        if sigma is not None:
+            return torch.full((batch.shape[0],), float(sigma))
+        if min(batch.shape[-2:]) < 2:  # the estimator needs 2x2 pixels; nothing to see anyway
+            return torch.zeros(batch.shape[0])
+        from ..noise.estimate import estimate_sigma
+
+        return estimate_sigma(batch).float().cpu()
+
+    def _denoise_tensor(self, image: Tensor, sigma, tile, overlap) -> Tensor:
+        if image.dim() not in (3, 4):
+            raise ValueError(
+                f"expected a (C, H, W) or (B, C, H, W) tensor, got {tuple(image.shape)}"
+            )
+        batch = image if image.dim() == 4 else image.unsqueeze(0)
+        if batch.dtype == torch.uint8:
+            scale = 255.0
+        elif batch.is_floating_point():
+            scale = 1.0
+        else:
+            raise ValueError(
+                f"unsupported tensor dtype {image.dtype}; use float in [0, 1] or uint8"
+            )
+        split = batch.shape[1] in (2, 4)  # gray+alpha, RGBA
+        colour = batch[:, :-1] if split else batch
+        out = self.denoise_batch(colour.float() / scale, sigma, tile, overlap).to(image.device)
+        out = (out * 255).round_().to(torch.uint8) if scale != 1.0 else out.to(image.dtype)
+        if split:
+            out = torch.cat([out, batch[:, -1:]], dim=1)
+        return out if image.dim() == 4 else out[0]
+
+    def _denoise_array(self, image: np.ndarray, sigma, tile, overlap) -> np.ndarray:
+        from ..io import from_tensor, to_tensor
+
+        if image.ndim not in (2, 3) or (image.ndim == 3 and not 1 <= image.shape[-1] <= 4):
+            raise ValueError(f"expected an HW or HWC image with 1-4 channels, got {image.shape}")
+        if image.dtype not in (np.uint8, np.uint16) and image.dtype.kind != "f":
+            raise ValueError(f"unsupported image dtype {image.dtype}; use uint8, uint16 or float")
+        split = image.ndim == 3 and image.shape[-1] in (2, 4)  # gray+alpha, RGBA
+        colour = image[..., :-1] if split else image
+        out = self.denoise_batch(to_tensor(colour).unsqueeze(0), sigma, tile, overlap)[0]
+        result = from_tensor(out, image.dtype)  # HW when one channel
+        if image.ndim == 3:
+            result = result.reshape(*image.shape[:2], -1)
+        if split:
+            result = np.concatenate([result, image[..., -1:]], axis=-1)
+        return result
+
+
+def _is_path(source: str | Path) -> bool:
+    """Written as a path: a Path, a checkpoint suffix, or a folder separator in it."""
+    if isinstance(source, Path):
+        return True
+    return Path(source).suffix in _CHECKPOINT_SUFFIXES or "/" in source or "\\" in source
+
+
+def _is_file(source: str) -> bool:
+    """A checkpoint in the working folder named without its suffix (`best` for best.*)."""
+    path = Path(source)
+    return path.is_file() or path.with_name(path.name + ".safetensors").is_file()
+
+
+def named_models() -> tuple[list[str], list[str]]:
+    """(pretrained names, classical filter names): what `load` accepts besides paths."""
+    from ..pretrained import pretrained_names
+    from ..registry import list_models
+
+    classical = [entry.name for entry in list_models() if entry.kind == "classical"]
+    return pretrained_names(), classical
+
+
+def load(source: str | Path | nn.Module | LoadedDenoiser) -> LoadedDenoiser:
+    """A model ready to denoise: a pretrained name (`"gray-blind"`, see `denoisekit models`), a
+    classical filter name (`"nlm"`, `"bm3d"`), a checkpoint path (`run/best.safetensors`), or
+    an `nn.Module`. Names win over files in the working folder unless written as a path
+    (`./gray-blind.safetensors`). Unknown names are an UnknownNameError listing close names."""
+    if isinstance(source, LoadedDenoiser):
+        return source
+    if isinstance(source, nn.Module):
+        return LoadedDenoiser(source)
+    if not isinstance(source, (str, Path)):
+        raise TypeError(f"expected a model name, a checkpoint path or an nn.Module, got {source!r}")
+    if not _is_path(source):
+        pretrained, classical = named_models()
+        if source in pretrained:
+            from ..pretrained import load_pretrained, pretrained_info
+
+            return LoadedDenoiser(load_pretrained(source), pretrained_info(source), name=source)
+        if source in classical:
+            from ..registry import create_model
+
+            return LoadedDenoiser(create_model(source), {"model": source, "kind": "classical"})
+        if not _is_file(source):
+            raise _unknown(source, pretrained, classical)
+    from ..train.checkpoint import load_checkpoint
+
+    model, meta = load_checkpoint(source)
+    return LoadedDenoiser(model, meta, name=Path(source).name.split(".")[0])
+
+
+def _unknown(source: str, pretrained: list[str], classical: list[str]) -> UnknownNameError:
+    from ..registry import model_names
+
+    if source in model_names():
+        return UnknownNameError(
+            f"{source!r} is an untrained architecture; pass a checkpoint path, a pretrained "
+            f"name ({', '.join(pretrained) or 'none installed yet'}) or a classical filter"
+        )
+    return UnknownNameError(
+        f"unknown model {source!r} (not a pretrained name, a classical filter or a checkpoint "
+        f"file); {close_names(source, [*pretrained, *classical])}"
+    )

@@ -1,0 +1,146 @@
+"""`denoisekit denoise` on files and folders: tree mirrored, formats and bit depths kept,
+palette / CMYK / EXIF / alpha handled, inputs never overwritten, default model by channels."""
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import denoisekit
+from denoisekit.cli import main
+from denoisekit.inference import LoadedDenoiser, plan
+from denoisekit.io import read_image, save_image
+from denoisekit.train.checkpoint import save_checkpoint
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Small tensors: one thread is faster, and immune to other jobs on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _noisy(shape, dtype=np.uint8, seed=0):
+    rng = np.random.default_rng(seed)
+    top = np.iinfo(dtype).max
+    base = np.linspace(0.2, 0.8, shape[1])[None, :] * np.ones(shape[:2])
+    if len(shape) == 3:
+        base = base[..., None] * np.ones(shape[-1])
+    return np.clip((base + rng.normal(0, 0.1, shape)) * top, 0, top).astype(dtype)
+
+
+@pytest.fixture
+def tree(tmp_path):
+    root = tmp_path / "in"
+    (root / "sub" / "deep").mkdir(parents=True)
+    save_image(_noisy((20, 30, 3)), root / "a.png")
+    save_image(_noisy((12, 18, 3), seed=1), root / "sub" / "b.jpg")
+    save_image(_noisy((16, 10, 3), np.uint16, 2), root / "sub" / "deep" / "c.tif", bit_depth=16)
+    save_image(_noisy((9, 11), np.uint16, 3), root / "sub" / "g16.png", bit_depth=16)
+    (root / "notes.txt").write_text("not an image")
+    save_image(_noisy((8, 8)), root / ".hidden.png")
+    return root
+
+
+def test_folder_tree_mirrored_with_format_and_depth_kept(tree, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["denoise", str(tree), "-o", str(out), "--model", "median"]) == 0
+    assert capsys.readouterr().out.startswith("4 files, 0.0 MP")
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert written == ["a.png", "sub/b.jpg", "sub/deep/c.tif", "sub/g16.png"]
+    for name in written:
+        before, after = read_image(tree / name), read_image(out / name)
+        assert after.dtype == before.dtype and after.shape == before.shape, name
+        assert not np.array_equal(after, before), name  # it was filtered
+    with Image.open(out / "sub" / "b.jpg") as img:
+        assert img.format == "JPEG"
+
+
+def test_format_option_and_single_file_output(tree, tmp_path, capsys):
+    out = tmp_path / "webp"
+    assert (
+        main(["denoise", str(tree), "-o", str(out), "--model", "median", "--format", "webp"]) == 0
+    )
+    assert {p.suffix for p in out.rglob("*") if p.is_file()} == {".webp"}
+    single = tmp_path / "one.bmp"
+    assert main(["denoise", str(tree / "a.png"), "-o", str(single), "--model", "median"]) == 0
+    with Image.open(single) as img:
+        assert img.format == "BMP" and img.size == (30, 20)
+    folder = tmp_path / "existing"
+    folder.mkdir()
+    assert main(["denoise", str(tree / "a.png"), "-o", str(folder), "--model", "median"]) == 0
+    assert (folder / "a.png").is_file()
+    assert not [p for p in tmp_path.rglob(".*") if p.name != ".hidden.png"]  # no temp files left
+
+
+def test_palette_cmyk_exif_and_alpha(tmp_path):
+    root = tmp_path / "odd"
+    root.mkdir()
+    rgb = _noisy((20, 30, 3))
+    Image.fromarray(rgb).convert("P").save(root / "palette.png")
+    Image.fromarray(rgb).convert("CMYK").save(root / "cmyk.jpg")
+    rotated = Image.fromarray(rgb)
+    exif = rotated.getexif()
+    exif[0x0112] = 6  # stored landscape, shown portrait
+    rotated.save(root / "exif.jpg", exif=exif)
+    rgba = np.concatenate([rgb, _noisy((20, 30, 1), seed=9)], axis=-1)
+    Image.fromarray(rgba).save(root / "rgba.png")
+    out = tmp_path / "out"
+    assert main(["denoise", str(root), "-o", str(out), "--model", "median"]) == 0
+    assert read_image(out / "palette.png").shape == (20, 30, 3)
+    assert read_image(out / "cmyk.jpg").shape == (20, 30, 3)
+    assert read_image(out / "exif.jpg").shape == (30, 20, 3)
+    with Image.open(out / "exif.jpg") as img:
+        assert img.getexif().get(0x0112, 1) == 1  # rotation applied to the pixels, tag gone
+    result = read_image(out / "rgba.png")
+    np.testing.assert_array_equal(result[..., 3], rgba[..., 3])
+
+
+def test_output_inside_input_is_not_read_back(tree, capsys):
+    out = tree / "clean"
+    for _ in range(2):
+        assert main(["denoise", str(tree), "-o", str(out), "--model", "median"]) == 0
+        assert capsys.readouterr().out.startswith("4 files")
+    assert not (out / "clean").exists()
+
+
+def _tiny_checkpoint(path, channels, seed):
+    torch.manual_seed(seed)
+    kwargs = {"in_channels": channels, "base_channels": 2, "depth": 1}
+    model = denoisekit.create_model("unet", **kwargs)
+    save_checkpoint(path, model, {"model": "unet", "kwargs": kwargs, "channels": channels})
+    return LoadedDenoiser(model)
+
+
+def test_legacy_positional_output_and_sigma_note(tree, tmp_path, capsys):
+    _tiny_checkpoint(tmp_path / "m", 3, 0)  # a U-Net takes no noise level
+    target = tmp_path / "legacy.png"
+    argv = ["denoise", str(tree / "a.png"), str(target), "--checkpoint", str(tmp_path / "m")]
+    assert main(argv + ["--sigma", "25"]) == 0
+    captured = capsys.readouterr()
+    assert "--sigma ignored" in captured.err and "1 file," in captured.out
+    assert read_image(target).shape == (20, 30, 3)
+
+
+def test_default_model_follows_the_image_channels(tree, tmp_path, monkeypatch, capsys):
+    weights = tmp_path / "weights"
+    monkeypatch.setenv("DENOISEKIT_WEIGHTS", str(weights))
+    gray = _tiny_checkpoint(weights / "gray-blind", 1, 1)
+    colour = _tiny_checkpoint(weights / "color-blind", 3, 2)
+    out = tmp_path / "out"
+    assert (
+        main(["denoise", str(tree / "sub"), "-o", str(out), "--tile", "8", "--overlap", "2"]) == 0
+    )
+    assert "(color-blind, gray-blind)" in capsys.readouterr().out
+    expected = gray.denoise(read_image(tree / "sub" / "g16.png"), tile=8, overlap=2)
+    np.testing.assert_array_equal(read_image(out / "g16.png"), expected)
+    expected = colour.denoise(read_image(tree / "sub" / "deep" / "c.tif"), tile=8, overlap=2)
+    np.testing.assert_array_equal(read_image(out / "deep" / "c.tif"), expected)
+
+
+def test_plan_several_inputs(tree, tmp_path):
+    jobs = plan([tree / "a.png", tree / "sub"], tmp_path / "o", fmt="png")
+    targets = sorted(j.target.relative_to(tmp_path / "o").as_posix() for j in jobs)
+    assert targets == ["a.png", "sub/b.png", "sub/deep/c.png", "sub/g16.png"]

@@ -1,0 +1,169 @@
+"""Pretrained weights: discovery, metadata, loading, unknown names, and the shipped files."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import denoisekit
+from denoisekit import pretrained
+from denoisekit.cli import main
+from denoisekit.errors import DataError, UnknownNameError
+from denoisekit.inference import LoadedDenoiser
+from denoisekit.train.checkpoint import save_checkpoint
+
+PACKAGE_WEIGHTS = Path(pretrained.__file__).resolve().parent / "weights"
+
+
+def install_tiny(folder: Path, name: str, channels: int = 1, **fields):
+    """A tiny U-Net saved as pretrained weights `name` in `folder`; returns the model."""
+    torch.manual_seed(len(name))
+    kwargs = {"in_channels": channels, "base_channels": 2, "depth": 1}
+    model = denoisekit.create_model("unet", **kwargs)
+    meta = {
+        "model": "unet",
+        "kwargs": kwargs,
+        "description": f"tiny {name} for tests",
+        "training_data": "none",
+        "sigma_range": [0.0, 50 / 255],
+        "steps": 0,
+        "hardware": "test",
+        "train_minutes": 0.0,
+        "measured": {"set12 sigma=25": 12.34},
+        "channels": channels,
+        **fields,
+    }
+    save_checkpoint(folder / name, model, meta)
+    return model
+
+
+@pytest.fixture
+def weights(tmp_path, monkeypatch):
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    monkeypatch.setenv(pretrained.WEIGHTS_ENV, str(folder))
+    return folder
+
+
+def test_weights_dir_default_and_override(tmp_path, monkeypatch):
+    monkeypatch.delenv(pretrained.WEIGHTS_ENV, raising=False)
+    assert pretrained.weights_dir() == PACKAGE_WEIGHTS
+    monkeypatch.setenv(pretrained.WEIGHTS_ENV, str(tmp_path))
+    assert pretrained.weights_dir() == tmp_path
+
+
+def test_names_need_both_files(weights):
+    assert pretrained.pretrained_names() == []
+    install_tiny(weights, "gray-blind")
+    install_tiny(weights, "color-blind", channels=3)
+    (weights / "orphan.safetensors").write_bytes(b"")  # no JSON beside it: not a model
+    assert pretrained.pretrained_names() == ["color-blind", "gray-blind"]
+
+
+def test_info_and_load_round_trip(weights):
+    model = install_tiny(weights, "gray-blind")
+    info = pretrained.pretrained_info("gray-blind")
+    assert info["name"] == "gray-blind" and info["model"] == "unet"
+    assert info["path"] == str(weights / "gray-blind.safetensors")
+    assert info["sigma_range"] == [0.0, 50 / 255] and info["measured"]["set12 sigma=25"] == 12.34
+    loaded = pretrained.load_pretrained("gray-blind")
+    assert not loaded.training
+    for key, value in model.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], value), key
+
+
+def test_bad_sigma_range_is_named(weights):
+    install_tiny(weights, "gray-blind", sigma_range=[0, 50])  # 0-255 units by mistake
+    with pytest.raises(DataError, match="sigma_range"):
+        pretrained.pretrained_info("gray-blind")
+
+
+def test_unknown_name_lists_close_names(weights):
+    with pytest.raises(UnknownNameError, match="no pretrained weights are installed"):
+        pretrained.load_pretrained("gray-blind")
+    install_tiny(weights, "gray-blind")
+    with pytest.raises(UnknownNameError, match="did you mean gray-blind"):
+        pretrained.load_pretrained("gray-blnd")
+    with pytest.raises(UnknownNameError, match="did you mean gray-blind"):
+        denoisekit.load("gray-blnd")
+
+
+def test_load_by_name_path_classical_and_module(weights):
+    install_tiny(weights, "gray-blind")
+    by_name = denoisekit.load("gray-blind")
+    assert isinstance(by_name, LoadedDenoiser) and isinstance(by_name.model, torch.nn.Module)
+    assert by_name.info["description"] == "tiny gray-blind for tests" and by_name.channels == 1
+    by_path = denoisekit.load(weights / "gray-blind.safetensors")
+    assert by_path.info["model"] == "unet"
+    image = np.random.default_rng(0).random((9, 11)).astype(np.float32)
+    np.testing.assert_array_equal(by_name.denoise(image), by_path.denoise(image))
+    assert denoisekit.load("gaussian-blur").info["kind"] == "classical"
+    assert denoisekit.load(by_name.model).model is by_name.model
+    with pytest.raises(UnknownNameError, match="untrained"):
+        denoisekit.load("unet")
+    with pytest.raises(DataError, match="not found"):
+        denoisekit.load(str(weights / "nothing.safetensors"))
+
+
+def test_default_prefers_matching_channels_then_falls_back(weights):
+    with pytest.raises(DataError, match="--checkpoint"):
+        pretrained.default_pretrained(3)
+    install_tiny(weights, "gray-blind")
+    assert pretrained.default_pretrained(3) == "gray-blind"  # the only one: per channel
+    install_tiny(weights, "color-blind", channels=3)
+    assert pretrained.default_pretrained(3) == "color-blind"
+    assert pretrained.default_pretrained(1) == "gray-blind"
+
+
+def test_models_command_lists_pretrained(weights, capsys):
+    assert main(["models"]) == 0
+    assert "pretrained weights: none installed" in capsys.readouterr().out
+    install_tiny(weights, "gray-blind")
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if x.startswith("gray-blind "))
+    assert "unet" in line and "0-50" in line and "tiny gray-blind" in line and "12.34" in line
+    assert "\nunet " in out  # the registry table is still there
+
+
+def test_package_data_ships_weights():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    data = tomllib.loads(pyproject.read_text())["tool"]["setuptools"]["package-data"]
+    assert {"weights/*.safetensors", "weights/*.json"} <= set(data["denoisekit"])
+
+
+def _shipped() -> list[str]:
+    return sorted(p.stem for p in PACKAGE_WEIGHTS.glob("*.safetensors"))
+
+
+_NONE_YET = pytest.param(None, marks=pytest.mark.skip(reason="no weights shipped yet"))
+
+
+@pytest.mark.parametrize("name", _shipped() or [_NONE_YET])
+def test_shipped_weights_are_complete(name, monkeypatch):
+    """Every file in the package's weights/ has its JSON with the documented fields and loads."""
+    monkeypatch.delenv(pretrained.WEIGHTS_ENV, raising=False)
+    meta = json.loads((PACKAGE_WEIGHTS / f"{name}.json").read_text())
+    missing = [field for field in pretrained.INFO_FIELDS if field not in meta]
+    assert not missing, f"{name}.json lacks {missing}"
+    assert meta["channels"] in (1, 3)
+    low, high = meta["sigma_range"]
+    assert 0 <= low <= high <= 1, "sigma_range is in [0, 1] units"
+    model = denoisekit.load(name)
+    assert model.channels == meta["channels"]
+    image = np.random.default_rng(0).random((16, 16, 3)).astype(np.float32)
+    out = model.denoise(image)
+    assert out.shape == image.shape and np.isfinite(out).all()
+
+
+def test_bare_name_of_a_local_checkpoint(weights, tmp_path, monkeypatch):
+    install_tiny(tmp_path, "mine")  # mine.safetensors + mine.json in the working folder
+    install_tiny(tmp_path, "gray-blind", channels=3)  # shadows nothing: names win
+    install_tiny(weights, "gray-blind")
+    monkeypatch.chdir(tmp_path)
+    assert denoisekit.load("mine").info["description"] == "tiny mine for tests"
+    assert denoisekit.load("gray-blind").channels == 1
+    assert denoisekit.load("./gray-blind.safetensors").channels == 3
