@@ -298,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="denoise bundled photos with shipped weights, write a report")
     p.add_argument("--out", default="runs/demo")
-    p.add_argument("--model", default="color-blind", help="pretrained colour model to show")
+    p.add_argument("--model", help="pretrained model to show (default: color-blind)")
     p.add_argument("--classical", default="nlm", help="classical filter to compare with")
     p.add_argument("--limit", type=int, default=None, help="first N photos only")
     p.add_argument(
