@@ -12,14 +12,8 @@ from denoisekit.inference import LoadedDenoiser, plan
 from denoisekit.io import read_image, save_image
 from denoisekit.train.checkpoint import save_checkpoint
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small tensors: one thread is faster, and immune to other jobs on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# small tensors: one thread is faster, and immune to other jobs on a busy machine
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _noisy(shape, dtype=np.uint8, seed=0):

@@ -11,14 +11,8 @@ from denoisekit.errors import ConfigError, DataError
 from denoisekit.inference import LoadedDenoiser, parse_sigma
 from denoisekit.models.base import Denoiser
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small tensors: one thread is faster, and immune to other jobs on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# small tensors: one thread is faster, and immune to other jobs on a busy machine
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture

@@ -11,14 +11,8 @@ from denoisekit.errors import ConfigError
 from denoisekit.inference import LoadedDenoiser, ramp_window, tile_starts, tiled_apply
 from denoisekit.metrics import psnr
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small tensors: one thread is faster, and immune to other jobs on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# small tensors: one thread is faster, and immune to other jobs on a busy machine
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _smooth_noisy(height: int, width: int, channels: int = 1, sigma: float = 0.1):

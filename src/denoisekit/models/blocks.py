@@ -165,3 +165,28 @@ def output_activation(output: str) -> nn.Module:
     """ "sigmoid" squashes to (0, 1) like the seed projects; "linear" leaves values unbounded."""
     check_choice("output", output, OUTPUTS)
     return nn.Sigmoid() if output == "sigmoid" else nn.Identity()
+
+
+def encode_decode(
+    x: Tensor,
+    encoder: nn.ModuleList,
+    down: nn.ModuleList,
+    middle: nn.Module,
+    up: nn.ModuleList,
+    decoder: nn.ModuleList,
+) -> Tensor:
+    """The U-Net pass with additive skips shared by drunet and nafnet-lite.
+
+    encoder[i] runs at level i and its output is kept as the skip; down[i] halves the size;
+    middle runs at the lowest level; up[i] brings level i+1 back to level i, where the skip is
+    added before decoder[i].
+    """
+    skips = []
+    for encode, halve in zip(encoder, down, strict=True):
+        x = encode(x)
+        skips.append(x)
+        x = halve(x)
+    x = middle(x)
+    for double, decode, skip in zip(reversed(up), reversed(decoder), reversed(skips), strict=True):
+        x = decode(double(x) + skip)
+    return x

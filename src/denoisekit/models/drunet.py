@@ -15,7 +15,7 @@ from torch import Tensor, nn
 from ..noise.estimate import sigma_or_estimate
 from ..registry import register_model
 from .base import Denoiser, check_positive
-from .blocks import check_int_tuple
+from .blocks import check_int_tuple, encode_decode
 
 
 def conv3x3(in_channels: int, out_channels: int) -> nn.Conv2d:
@@ -94,14 +94,5 @@ class DRUNet(Denoiser):
         if sigma is None:  # only reachable by calling denoise_padded directly
             raise ValueError("drunet needs a sigma map (B, 1, H, W); call the model instead")
         x = self.head(torch.cat([noisy, sigma.to(noisy.dtype)], dim=1))
-        skips = []
-        for encode, down in zip(self.encoder, self.down, strict=True):
-            x = encode(x)
-            skips.append(x)
-            x = down(x)
-        x = self.middle(x)
-        for up, decode, skip in zip(
-            reversed(self.up), reversed(self.decoder), reversed(skips), strict=True
-        ):
-            x = decode(up(x) + skip)
+        x = encode_decode(x, self.encoder, self.down, self.middle, self.up, self.decoder)
         return noisy - self.tail(x)

@@ -18,7 +18,7 @@ from ..errors import ConfigError
 from ..noise.estimate import sigma_or_estimate
 from ..registry import register_model
 from .base import Denoiser, check_positive
-from .blocks import check_int_tuple
+from .blocks import check_int_tuple, encode_decode
 
 
 class LayerNorm2d(nn.Module):
@@ -156,14 +156,5 @@ class NAFNetLite(Denoiser):
                 raise ValueError("nafnet-lite with sigma_input=True needs a sigma map")
             x = torch.cat([noisy, sigma.to(noisy.dtype)], dim=1)
         x = self.intro(F.pixel_unshuffle(x, 2))
-        skips = []
-        for encode, down in zip(self.encoder, self.down, strict=True):
-            x = encode(x)
-            skips.append(x)
-            x = down(x)
-        x = self.middle(x)
-        for up, decode, skip in zip(
-            reversed(self.up), reversed(self.decoder), reversed(skips), strict=True
-        ):
-            x = decode(up(x) + skip)
+        x = encode_decode(x, self.encoder, self.down, self.middle, self.up, self.decoder)
         return noisy - F.pixel_shuffle(self.ending(x), 2)
