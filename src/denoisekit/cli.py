@@ -10,6 +10,15 @@ import os
 import sys
 from pathlib import Path
 
+# Kept here, not imported from denoisekit.noise, so `--help` does not import torch;
+# tests/noise/test_files.py checks it names every kind.
+NOISE_HELP = (
+    "noise spec: kinds gaussian, poisson, poisson-gaussian, speckle, salt-pepper, motion-blur, "
+    "jpeg, quantize, joined with + and applied in order, e.g. gaussian:25/255, poisson:30, "
+    "motion-blur:9,30+poisson-gaussian:a=0.01,b=0.0004+jpeg:60; or a .json file with a "
+    '"noise" entry (from `denoisekit calibrate`)'
+)
+
 
 def _overrides(args: argparse.Namespace) -> list[str]:
     return args.set + (["data.skip_bad=true"] if args.skip_bad else [])
@@ -47,11 +56,16 @@ def _cmd_train(args: argparse.Namespace) -> None:
     from .train import train
 
     config = load_run_config(args.config, _overrides(args))
+    if args.init:
+        config.train.init = args.init
     result = train(config, args.out, resume=args.resume, data_root=args.data_root)
     if result.global_rank != 0:
         return
+    score = f"val PSNR {result.best_val_psnr:.2f} dB"
+    if result.selected_by == "val_loss":  # no clean validation images: chosen by the objective
+        score = f"val {config.train.objective} loss {result.best_val_loss:.4g}"
     print(
-        f"best epoch {result.best_epoch}: val PSNR {result.best_val_psnr:.2f} dB "
+        f"best epoch {result.best_epoch}: {score} "
         f"({result.train_seconds:.0f}s); checkpoint {result.best_path}"
     )
 
@@ -141,6 +155,19 @@ def _cmd_denoise(args: argparse.Namespace) -> None:
     )
 
 
+def _cmd_noise(args: argparse.Namespace) -> None:
+    from .noise.files import noise_paths
+
+    summary = noise_paths(
+        args.inputs, args.output, args.noise, seed=args.seed, fmt=args.format, progress=True
+    )
+    files = f"{summary.files} file{'s' if summary.files != 1 else ''}"
+    print(
+        f"{files}, {summary.megapixels:.1f} MP, {summary.seconds:.1f} s "
+        f"({summary.spec}, seed {args.seed}); wrote {summary.output}"
+    )
+
+
 def _cmd_benchmark(args: argparse.Namespace) -> None:
     from .benchmark import BenchmarkProtocol, run_benchmark
 
@@ -182,6 +209,16 @@ def _cmd_demo(args: argparse.Namespace) -> None:
     print(f"report: {report}")
 
 
+def _cmd_calibrate(args: argparse.Namespace) -> None:
+    from .noise.calibrate import calibrate_files, write_calibration
+
+    result = calibrate_files(args.images, burst=args.burst)
+    path = write_calibration(result, args.out)
+    for note in result.notes():
+        print(f"note: {note}", file=sys.stderr)
+    print(f"{result.summary()}; wrote {path}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="denoisekit", description="Remove noise from images.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
@@ -213,13 +250,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("config", nargs="?", help="YAML run config (default: built-in defaults)")
     p.add_argument("--out", required=True, help="run folder for config, metrics, checkpoints")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.*")
+    p.add_argument(
+        "--init",
+        help="start from these weights: a pretrained name (e.g. color-blind) or a checkpoint; "
+        "the optimizer and schedule start fresh (same as --set train.init=...)",
+    )
     add_set(p)
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("evaluate", help="score a checkpoint on a data set with fixed noise")
     p.add_argument("--checkpoint", required=True, help="path to a .safetensors checkpoint")
     p.add_argument("--data", required=True, help="named set (set12, bsd68, ...) or a folder")
-    p.add_argument("--noise", required=True, help="noise spec, e.g. gaussian:25/255")
+    p.add_argument("--noise", required=True, help=NOISE_HELP)
     p.add_argument("--split", default="test", choices=["train", "val", "test", "all"])
     p.add_argument("--limit", type=int, help="first N images only")
     p.add_argument("--seed", type=int, default=0, help="noise seed (image i uses seed + i)")
@@ -271,6 +313,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_denoise)
 
+    p = sub.add_parser("noise", help="make noisy copies of image files or folders")
+    p.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="image files or folders (searched recursively)"
+    )
+    p.add_argument("-o", "--output", required=True, help="output file (one input file) or folder")
+    p.add_argument("--noise", required=True, help=NOISE_HELP)
+    p.add_argument("--seed", type=int, default=0, help="noise seed (per file: seed + its path)")
+    p.add_argument(
+        "--format", help="output format: png, jpg, tif, bmp, webp (default: the input's)"
+    )
+    p.set_defaults(func=_cmd_noise)
+
     p = sub.add_parser("benchmark", help="quality, speed and memory of methods side by side")
     p.add_argument(
         "--models", required=True, help="comma-separated names or checkpoints, e.g. bm3d,nlm"
@@ -306,6 +360,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--epochs", type=int, default=None, help="with --train: epoch count")
     p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("calibrate", help="fit a camera's noise (a, b) from its own photos")
+    p.add_argument(
+        "images", nargs="+", metavar="IMAGE", help="noisy image files or folders (recursive)"
+    )
+    p.add_argument("--out", required=True, help="JSON file to write, usable as --noise FILE")
+    p.add_argument(
+        "--burst",
+        action="store_true",
+        help="the images are shots of one static scene (same size): far more accurate",
+    )
+    p.set_defaults(func=_cmd_calibrate)
     return parser
 
 

@@ -38,11 +38,14 @@ class DataConfig:
     limit: int | None = None  # cap on training images (quick runs)
     eval_limit: int | None = None  # cap on validation / test images
     skip_bad: bool = False  # skip unreadable files (counted) instead of stopping
+    # self-supervised objectives with a noise.train spec: draw the noise once per training
+    # image (seeded) and reuse it every epoch, instead of fresh noise each epoch
+    fixed_noise: bool = False
 
 
 @dataclass
 class NoiseConfig:
-    train: str = "gaussian:0.1"
+    train: str = "gaussian:0.1"  # none: data.train images are already noisy (self-supervised)
     eval: str | None = None  # None: same as train (a range is evaluated at its midpoint)
     clip: bool = False  # clip the noisy input to [0,1] (the seed projects did)
 
@@ -66,6 +69,9 @@ class TrainConfig:
     steps_per_epoch: int | None = None  # cap optimizer steps per epoch (quick runs)
     eval_batch_size: int = 16
     num_threads: int | None = None  # torch intra-op threads; None leaves torch's default
+    init: str | None = None  # start from these weights (pretrained name or checkpoint path)
+    # supervised | noise2void | neighbor2neighbor | noise2noise (see train/objectives.py)
+    objective: str = "supervised"
 
 
 @dataclass

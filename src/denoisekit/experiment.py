@@ -143,6 +143,7 @@ def run_experiment(
             "model": run.model.name,
             "kwargs": run.model.kwargs,
             "loss": run.train.loss,
+            "objective": run.train.objective,
             "lr": run.train.lr,
             "params": meta.get("params"),
             "epochs": run.train.epochs,
@@ -186,7 +187,11 @@ def run_experiment(
 
 
 def _hwc(images: list[torch.Tensor]) -> np.ndarray:
-    """(K, H, W, C) float32 array from (C, H, W) tensors."""
+    """(K, H, W, C) float32 array from (C, H, W) tensors; images of different sizes (BSD68 mixes
+    portrait and landscape) are cropped to their common top-left H x W."""
     if not images:
         return np.zeros((0, 1, 1, 1), dtype=np.float32)
+    h = min(im.shape[-2] for im in images)
+    w = min(im.shape[-1] for im in images)
+    images = [im[..., :h, :w] for im in images]
     return torch.stack(images).permute(0, 2, 3, 1).contiguous().float().numpy()

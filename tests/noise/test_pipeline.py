@@ -1,8 +1,48 @@
+"""Spec strings: parsing, composition, ranges, the per-image sigma, JSON specs, bad specs."""
+
+import json
+
 import pytest
 import torch
 
 from denoisekit.errors import ConfigError, UnknownNameError
-from denoisekit.noise import parse_level, parse_noise
+from denoisekit.noise import (
+    gaussian,
+    jpeg,
+    motion_blur,
+    noise_examples,
+    noise_kinds,
+    parse_level,
+    parse_noise,
+    poisson_gaussian,
+    quantize,
+    salt_pepper,
+)
+
+EXAMPLES = [
+    "gaussian:0.1",
+    "gaussian:25/255",
+    "gaussian:0-50/255",
+    "poisson:30",
+    "poisson-gaussian:a=0.01,b=0.0004",
+    "poisson-gaussian:0.01,4e-4",
+    "poisson-gaussian:a=0.001-0.02,b=0-0.001",
+    "speckle:0.1",
+    "salt-pepper:0.05,0.5",
+    "salt-pepper:amount=0.05,ratio=0.5",
+    "salt-pepper:0.05",
+    "motion-blur:9,30",
+    "motion-blur:length=3-15,angle=-90-90",
+    "jpeg:60",
+    "jpeg:20-90",
+    "quantize:8",
+    "motion-blur:9,30+poisson-gaussian:a=0.01,b=0.0004+jpeg:60",
+    " Gaussian : 0.1 + JPEG : 40 ",
+]
+
+
+def _gen(seed=0):
+    return torch.Generator().manual_seed(seed)
 
 
 @pytest.mark.parametrize(
@@ -12,24 +52,55 @@ def test_parse_level(text, value):
     assert parse_level(text) == pytest.approx(value)
 
 
-@pytest.mark.parametrize(
-    "spec,message",
-    [
-        ("gaussian:-0.1", ">= 0"),
-        ("gaussian:25", "25/255"),
-        ("gaussian:abc", "not a number"),
-        ("gaussian:0.3-0.1", "low > high"),
-        ("gaussian", "gaussian:0.1"),
-    ],
-)
-def test_bad_specs(spec, message):
-    with pytest.raises(ConfigError, match=message):
+@pytest.mark.parametrize("spec", EXAMPLES)
+def test_every_example_parses_runs_and_round_trips(spec):
+    noise = parse_noise(spec)
+    assert parse_noise(noise.spec) == noise
+    mid = noise.at_midpoint()
+    assert not mid.is_range and parse_noise(mid.spec) == mid
+    clean = torch.rand(3, 3, 24, 20, generator=_gen(5))
+    noisy, sigma = noise(clean, _gen(1))
+    assert noisy.shape == clean.shape and torch.isfinite(noisy).all()
+    assert sigma.shape == (3,) and sigma.dtype == torch.float32
+    assert (sigma >= 0).all() and (sigma <= 1).all()
+    again, sigma_again = noise(clean, _gen(1))
+    assert torch.equal(noisy, again) and torch.equal(sigma, sigma_again)
+    assert 0 <= noise.low <= noise.sigma <= noise.high <= 1
+
+
+def test_examples_of_every_kind_are_valid():
+    assert sorted(spec.split(":")[0] for spec in noise_examples()) == noise_kinds()
+    for spec in noise_examples():
         parse_noise(spec)
 
 
-def test_unknown_kind_lists_close_names():
-    with pytest.raises(UnknownNameError, match="gaussian"):
-        parse_noise("gausian:0.1")
+def test_kind_names_the_stages_in_order():
+    noise = parse_noise("motion-blur:9,30+poisson-gaussian:a=0.01,b=0.0004+jpeg:60")
+    assert noise.kind == "motion-blur+poisson-gaussian+jpeg"
+    assert [stage.kind for stage in noise.stages] == ["motion-blur", "poisson-gaussian", "jpeg"]
+
+
+def test_composition_applies_left_to_right():
+    clean = torch.rand(2, 3, 32, 32, generator=_gen(3))
+    noisy, _ = parse_noise("motion-blur:5,0+poisson-gaussian:a=0.01,b=0.0004+jpeg:60")(
+        clean, _gen(7)
+    )
+    g = _gen(7)
+    expected = jpeg(poisson_gaussian(motion_blur(clean, 5, 0), 0.01, 0.0004, generator=g), 60)
+    assert torch.equal(noisy, expected)
+    # order matters: impulses after a blur stay pure 0/1, impulses before it are smeared
+    after, _ = parse_noise("motion-blur:9,0+salt-pepper:0.2")(clean, _gen(0))
+    before, _ = parse_noise("salt-pepper:0.2+motion-blur:9,0")(clean, _gen(0))
+    assert ((after == 0) | (after == 1)).float().mean() > 0.15
+    assert ((before == 0) | (before == 1)).float().mean() < 0.01
+    assert torch.equal(before, motion_blur(salt_pepper(clean, 0.2, generator=_gen(0)), 9, 0))
+
+
+def test_gaussian_spec_matches_the_function():
+    clean = torch.rand(2, 1, 16, 16, generator=_gen(2))
+    noisy, sigma = parse_noise("gaussian:25/255")(clean, _gen(4))
+    assert torch.equal(noisy, gaussian(clean, 25 / 255, generator=_gen(4)))
+    assert torch.equal(sigma, torch.full((2,), 25 / 255))
 
 
 def test_range_draws_per_image_levels_and_midpoint():
@@ -44,7 +115,128 @@ def test_range_draws_per_image_levels_and_midpoint():
     assert mid.low == mid.high == pytest.approx(0.1)
 
 
+def test_ranges_of_other_kinds_and_their_midpoint():
+    noise = parse_noise("poisson-gaussian:a=0.001-0.02,b=0-0.001")
+    clean = torch.full((64, 1, 32, 32), 0.5)
+    _, sigma = noise(clean, _gen())
+    low, high = (0.5 * 0.001) ** 0.5, (0.5 * 0.02 + 0.001) ** 0.5
+    assert low <= sigma.min() and sigma.max() <= high and sigma.std() > 0.01
+    assert noise.low == pytest.approx(low) and noise.high == pytest.approx(high)
+    mid = noise.at_midpoint()
+    assert mid.stages[0].ranges == ((0.0105, 0.0105), (0.0005, 0.0005))
+    assert parse_noise("jpeg:20-91").at_midpoint().spec == "jpeg:56"  # whole numbers
+    fixed = parse_noise("jpeg:60")
+    assert fixed.at_midpoint() is fixed
+
+
+def test_effective_sigma_matches_measured_noise():
+    clean = torch.tensor([0.1, 0.5, 0.9]).view(-1, 1, 1, 1).expand(-1, 1, 256, 256)
+    cases = {
+        "poisson-gaussian:a=0.01,b=0.0004": lambda x: (0.01 * x + 0.0004) ** 0.5,
+        "poisson:30": lambda x: (x / 30) ** 0.5,
+        "speckle:0.1": lambda x: 0.1 * x,
+        "gaussian:0.03+gaussian:0.04": lambda x: 0.05 + 0 * x,  # variances add
+    }
+    for spec, expected in cases.items():
+        noisy, sigma = parse_noise(spec)(clean, _gen())
+        measured = (noisy - clean).flatten(1).std(1)
+        levels = torch.tensor([0.1, 0.5, 0.9])
+        assert torch.allclose(sigma, expected(levels), rtol=1e-4), spec
+        assert torch.allclose(measured, sigma, rtol=0.03), spec
+
+
+def test_measured_sigma_of_deterministic_stages():
+    clean = torch.rand(2, 1, 64, 64, generator=_gen(1))
+    noisy, sigma = parse_noise("quantize:4")(clean, _gen())
+    assert torch.equal(noisy, quantize(clean, 15))
+    assert torch.allclose(sigma, (noisy - clean).flatten(1).square().mean(1).sqrt())
+    _, blur_sigma = parse_noise("motion-blur:9,30")(clean, _gen())
+    assert torch.equal(blur_sigma, torch.zeros(2))  # blur is not noise
+
+
 def test_clip_flag():
     noise = parse_noise("gaussian:0.5", clip=True)
     noisy, _ = noise(torch.full((1, 1, 32, 32), 0.5), torch.Generator().manual_seed(0))
     assert noisy.min() >= 0 and noisy.max() <= 1
+    assert noise.at_midpoint().clip and parse_noise("gaussian:0-0.5", clip=True).at_midpoint().clip
+
+
+def test_json_file_spec(tmp_path):
+    path = tmp_path / "camera.json"
+    path.write_text(json.dumps({"noise": "poisson-gaussian:a=0.01,b=0.0004", "a": 0.01}))
+    noise = parse_noise(str(path))
+    assert noise == parse_noise("poisson-gaussian:a=0.01,b=0.0004")
+    assert noise.spec == "poisson-gaussian:a=0.01,b=0.0004"  # usable without the file
+    assert parse_noise(path) == noise  # a Path works too
+    combined = parse_noise(f"{path}+jpeg:60")
+    assert combined.spec == "poisson-gaussian:a=0.01,b=0.0004+jpeg:60"
+    assert combined.kind == "poisson-gaussian+jpeg"
+
+
+@pytest.mark.parametrize(
+    "content,needle",
+    [
+        (None, "not found"),
+        ("{not json", "not valid JSON"),
+        ('{"sigma": 0.1}', '"noise"'),
+        ('{"noise": 3}', '"noise"'),
+        ('{"noise": "other.json"}', "another file"),
+        (
+            '{"noise": "gausian:0.1"}',
+            "in .*camera.json: unknown noise .gausian.; did you mean gaussian",
+        ),
+    ],
+)
+def test_bad_json_spec(tmp_path, content, needle):
+    path = tmp_path / "camera.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises((ConfigError, UnknownNameError), match=needle):
+        parse_noise(str(path))
+
+
+@pytest.mark.parametrize(
+    "spec,needles",
+    [
+        ("gaussian", ["gaussian needs sigma", "e.g. gaussian:0.1"]),
+        ("gaussian:-0.1", [">= 0", "gaussian:0.1"]),
+        ("gaussian:25", ["25/255", "gaussian:0.1"]),
+        ("gaussian:abc", ["'abc' is not a number", "gaussian:0.1"]),
+        ("gaussian:0.3-0.1", ["low > high"]),
+        ("gaussian:0.1,0.2", ["takes one value", "e.g. gaussian:0.1"]),
+        ("gaussian:0.1,", ["empty value"]),
+        ("poisson", ["poisson needs peak", "e.g. poisson:30"]),
+        ("poisson:0", ["peak must be > 0", "e.g. poisson:30"]),
+        ("poisson:1/0", ["not a number", "poisson:30"]),
+        ("poisson-gaussian:a=0.01", ["needs a and b (b missing)", "a=0.01,b=0.0004"]),
+        ("poisson-gaussian:a=0.01,c=1", ["no parameter 'c'", "a=0.01,b=0.0004"]),
+        ("poisson-gaussian:a=0.01,a=0.02", ["given twice"]),
+        ("poisson-gaussian:a=0.01,0.0004", ["follows a name=value"]),
+        ("poisson-gaussian:a=2,b=0", ["a must be <= 1", "a=0.01,b=0.0004"]),
+        ("poisson-gaussian:a=0.01,b=x", ["b 'x' is not a number"]),
+        ("speckle:-1", ["speckle sigma must be >= 0", "speckle:0.1"]),
+        ("salt-pepper:0.05,1.5", ["ratio must be <= 1", "salt-pepper:0.05,0.5"]),
+        ("motion-blur:0.5,30", ["length must be >= 1", "motion-blur:9,30"]),
+        ("motion-blur:angle=30", ["needs length", "motion-blur:9,30"]),
+        ("jpeg:60.5", ["whole number", "jpeg:60"]),
+        ("jpeg:0", ["quality must be >= 1", "jpeg:60"]),
+        ("quantize:17", ["bits must be <= 16", "quantize:8"]),
+        ("gaussian:0.1+", ["empty part"]),
+        ("", ["gaussian:0.1"]),
+        ("gaussian:0.1+jpeg", ["jpeg needs quality", "jpeg:60"]),
+    ],
+)
+def test_bad_specs_name_the_problem_and_show_an_example(spec, needles):
+    with pytest.raises(ConfigError) as info:
+        parse_noise(spec)
+    message = str(info.value)
+    assert "\n" not in message
+    for needle in needles:
+        assert needle in message, message
+
+
+def test_unknown_kind_lists_close_names():
+    with pytest.raises(UnknownNameError, match="did you mean gaussian"):
+        parse_noise("gausian:0.1")
+    with pytest.raises(UnknownNameError, match="speckle"):
+        parse_noise("gaussian:0.1+speckel:0.1")

@@ -1,15 +1,12 @@
 """Denoise image files and folders: what `denoisekit denoise INPUT... -o OUTPUT` runs.
 
-Inputs are files or folders (searched recursively). One file with `-o FILE` writes that file;
-otherwise OUTPUT is a folder mirroring the inputs (one folder: its tree under OUTPUT; several
-inputs: files by name, folders by name then their tree). Each output keeps its input's format
-and bit depth unless a format is given. Inputs are never overwritten, every output is written
-atomically, and all paths are checked before the first image is read.
+Paths follow `imagefiles.plan`: OUTPUT mirrors the inputs' tree, each output keeps its input's
+format and bit depth unless a format is given, inputs are never overwritten, every output is
+written atomically, and all paths are checked before the first image is read.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -19,29 +16,16 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, DataError
-from ..files import atomic_path
-from ..io import IMAGE_EXTENSIONS, read_image, save_image
+from ..imagefiles import (  # noqa: F401  (re-exported: the public home used to be here)
+    FORMATS,
+    Job,
+    find_images,
+    output_format,
+    plan,
+    write_image,
+)
+from ..io import read_image
 from .loaded import LoadedDenoiser, load, parse_sigma
-
-# --format value -> file extension; the extension an output path may have -> writer.
-FORMATS = {
-    "png": ".png",
-    "jpg": ".jpg",
-    "jpeg": ".jpg",
-    "tif": ".tif",
-    "tiff": ".tif",
-    "bmp": ".bmp",
-    "webp": ".webp",
-}
-_IO_WRITES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}  # io.save_image
-_PIL_WRITES = {".bmp": "BMP", ".webp": "WEBP", ".ppm": "PPM", ".pgm": "PPM"}
-_JPEG_QUALITY = 95
-
-
-@dataclass(frozen=True)
-class Job:
-    source: Path
-    target: Path
 
 
 @dataclass(frozen=True)
@@ -52,154 +36,6 @@ class Summary:
     output: Path
     models: tuple[str, ...]  # names of the models used
     sigma_ignored: bool  # a sigma was given but the model takes none
-
-
-def output_format(fmt: str | None) -> str | None:
-    """The extension for a `--format` value (png, jpg, tif, bmp, webp, ...), None for "keep"."""
-    if fmt is None:
-        return None
-    ext = FORMATS.get(fmt.lower().lstrip("."))
-    if ext is None:
-        raise ConfigError(f"unknown --format {fmt!r}; use one of {', '.join(sorted(FORMATS))}")
-    return ext
-
-
-def _writable(ext: str) -> bool:
-    return ext in _IO_WRITES or ext in _PIL_WRITES
-
-
-def find_images(folder: Path, *, skip: Path | None = None) -> list[Path]:
-    """Image files under `folder` (recursive, sorted; hidden files and folders left out, and
-    anything inside `skip`, the output folder, when it lies inside the input)."""
-    skip = skip.resolve() if skip is not None else None
-    found = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(
-            d
-            for d in dirs
-            if not d.startswith(".") and (skip is None or (Path(root) / d).resolve() != skip)
-        )
-        for name in sorted(files):
-            if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_EXTENSIONS:
-                found.append(Path(root) / name)
-    return found
-
-
-def plan(inputs: Sequence[str | Path], output: str | Path, *, fmt: str | None = None) -> list[Job]:
-    """Pair every input image with its output path; raises before anything is read or written."""
-    if not inputs:
-        raise ConfigError("no input given; name image files or folders")
-    sources = [Path(p) for p in inputs]
-    for path in sources:
-        if not path.exists():
-            raise DataError(f"input not found: {path}")
-    ext = output_format(fmt)
-    output = Path(output)
-    if len(sources) == 1 and sources[0].is_file() and _names_a_file(output):
-        target_ext = output.suffix.lower()
-        if not _writable(target_ext):
-            raise DataError(
-                f"cannot write {output}: unknown extension; use one of "
-                ".png .jpg .tif .bmp .webp (or an existing folder)"
-            )
-        if ext is not None and FORMATS.get(target_ext.lstrip(".")) != ext:
-            raise ConfigError(f"--format {fmt} does not match the output file {output}")
-        jobs = [Job(sources[0], output)]
-    else:
-        if output.is_file():
-            raise DataError(
-                f"output {output} is a file; for folders or several inputs it is a folder"
-            )
-        jobs = []
-        for path in sources:
-            if path.is_dir():
-                base = output if len(sources) == 1 else output / path.resolve().name
-                images = find_images(path, skip=output)
-                if not images:
-                    raise DataError(
-                        f"no images in folder {path} (looked for {', '.join(IMAGE_EXTENSIONS)})"
-                    )
-                jobs += [Job(image, base / image.relative_to(path)) for image in images]
-            else:
-                jobs.append(Job(path, output / path.name))
-        jobs = [Job(job.source, _with_ext(job.target, ext)) for job in jobs]
-    _check_targets(jobs)
-    return jobs
-
-
-def _names_a_file(output: Path) -> bool:
-    """`-o` names a file (not a folder): it has an extension and is not an existing folder."""
-    return bool(output.suffix) and not output.is_dir() and not str(output).endswith(("/", os.sep))
-
-
-def _with_ext(target: Path, ext: str | None) -> Path:
-    if ext is not None:
-        return target.with_suffix(ext)
-    return target if _writable(target.suffix.lower()) else target.with_suffix(".png")
-
-
-def _check_targets(jobs: list[Job]) -> None:
-    inputs = {job.source.resolve() for job in jobs}
-    seen: dict[Path, Path] = {}
-    for job in jobs:
-        target = job.target.resolve()
-        if target in inputs:
-            raise DataError(f"output {job.target} is an input; choose another output path")
-        if target in seen:
-            raise DataError(
-                f"{seen[target]} and {job.source} would both be written to {job.target}; "
-                "denoise them into separate folders"
-            )
-        seen[target] = job.source
-
-
-def write_image(image: np.ndarray, path: Path) -> Path:
-    """Write an HW/HWC array (uint8, uint16 or float in [0, 1]) atomically, in the format of the
-    extension, keeping its bit depth where the format can: 16-bit PNG/TIFF/PGM, float TIFF;
-    JPEG, BMP, WebP and colour PPM are 8-bit. Only PNG, TIFF and WebP keep an alpha channel."""
-    ext = path.suffix.lower()
-    channels = 1 if image.ndim == 2 else image.shape[-1]
-    if ext in (".tif", ".tiff") and image.dtype.kind == "f":
-        import tifffile
-
-        with atomic_path(path) as tmp:
-            tifffile.imwrite(tmp, image.astype(np.float32), photometric=_photometric(channels))
-        return path
-    if ext in _IO_WRITES:
-        if ext in (".jpg", ".jpeg"):
-            image = image[..., :-1] if channels in (2, 4) else image
-            return save_image(image, path, bit_depth=8, quality=_JPEG_QUALITY)
-        return save_image(image, path, bit_depth=8 if image.dtype == np.uint8 else 16)
-    fmt = _PIL_WRITES.get(ext)
-    if fmt is None:
-        raise DataError(f"cannot write {path}: unknown extension")
-    from PIL import Image
-
-    if channels in (2, 4) and fmt != "WEBP":
-        image = image[..., :-1]
-    if image.ndim == 3 and image.shape[-1] == 1:
-        image = image[..., 0]
-    # Pillow writes 16-bit gray PGM (mode I;16); everything else here is 8-bit
-    img = Image.fromarray(
-        image if fmt == "PPM" and image.dtype == np.uint16 and image.ndim == 2 else _to_uint8(image)
-    )
-    if img.mode == "LA":  # WebP has no gray+alpha mode
-        img = img.convert("RGBA")
-    options = {"quality": _JPEG_QUALITY} if fmt == "WEBP" else {}
-    with atomic_path(path) as tmp:
-        img.save(tmp, format=fmt, **options)
-    return path
-
-
-def _photometric(channels: int) -> str:
-    return "rgb" if channels >= 3 else "minisblack"
-
-
-def _to_uint8(image: np.ndarray) -> np.ndarray:
-    if image.dtype == np.uint8:
-        return image
-    scale = 65535.0 if image.dtype == np.uint16 else 1.0
-    return np.round(np.clip(image.astype(np.float32) / scale, 0, 1) * 255).astype(np.uint8)
 
 
 class _ModelChoice:

@@ -1,15 +1,44 @@
-"""Noise models: pure functions in `functional`, spec strings parsed in `pipeline`."""
+"""Noise models: pure functions in `functional` and `degrade`, the kinds a spec string can name
+in `kinds`, spec strings parsed in `pipeline`, blind noise-level estimation in `estimate`."""
 
-from .functional import clip, gaussian, quantize, uniform_sigma
-from .pipeline import NoiseModel, noise_kinds, parse_level, parse_noise
+from .degrade import jpeg, motion_blur, motion_blur_kernel
+from .functional import (
+    clip,
+    gaussian,
+    poisson,
+    poisson_gaussian,
+    quantize,
+    salt_pepper,
+    speckle,
+    uniform_sigma,
+)
+from .pipeline import (
+    NoiseModel,
+    Stage,
+    noise_examples,
+    noise_kinds,
+    parse_level,
+    parse_noise,
+    read_spec_file,
+)
 
 __all__ = [
     "NoiseModel",
+    "Stage",
     "clip",
     "gaussian",
+    "jpeg",
+    "motion_blur",
+    "motion_blur_kernel",
+    "noise_examples",
     "noise_kinds",
     "parse_level",
     "parse_noise",
+    "poisson",
+    "poisson_gaussian",
     "quantize",
+    "read_spec_file",
+    "salt_pepper",
+    "speckle",
     "uniform_sigma",
 ]

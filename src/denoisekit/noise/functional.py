@@ -3,6 +3,12 @@
 `sigma` is a standard deviation in image units ([0, 1] scale): 25/255 on the 0-255 scale is
 `sigma=25/255`. Randomness comes only from the explicit `generator`, so a caller decides whether
 noise repeats (evaluation: one generator seeded per image) or is fresh (training: per epoch).
+Random numbers are drawn on the CPU (where a `torch.Generator()` lives) and moved to the input's
+device, so the same seed gives the same noise on every device.
+
+Every parameter is a Python number or a (B,) tensor, one value per image. No function clips
+its output unless the noise itself is bounded (salt-and-pepper, quantize); see `clip`.
+Blur and JPEG, which are degradations rather than noise, live in `degrade.py`.
 """
 
 from __future__ import annotations
@@ -11,18 +17,23 @@ import torch
 from torch import Tensor
 
 
-def _per_image(sigma: float | Tensor, clean: Tensor) -> Tensor:
-    """Broadcast a scalar or (B,) sigma to (B, 1, 1, 1)."""
-    s = torch.as_tensor(sigma, dtype=clean.dtype, device=clean.device)
+def _per_image(value: float | Tensor, clean: Tensor, name: str = "sigma") -> Tensor:
+    """Broadcast a scalar or (B,) parameter to (B, 1, 1, 1), refusing negative values."""
+    s = torch.as_tensor(value, dtype=clean.dtype, device=clean.device)
     if s.dim() == 0:
         s = s.expand(clean.shape[0])
     if s.dim() == 1:
         if s.shape[0] != clean.shape[0]:
-            raise ValueError(f"sigma has {s.shape[0]} values for a batch of {clean.shape[0]}")
+            raise ValueError(f"{name} has {s.shape[0]} values for a batch of {clean.shape[0]}")
         s = s.view(-1, 1, 1, 1)
     if (s < 0).any():
-        raise ValueError(f"sigma must be >= 0, got {s.min().item():g}")
+        raise ValueError(f"{name} must be >= 0, got {s.min().item():g}")
     return s
+
+
+def _randn(clean: Tensor, generator: torch.Generator | None) -> Tensor:
+    noise = torch.randn(clean.shape, generator=generator, dtype=clean.dtype, device="cpu")
+    return noise.to(clean.device)
 
 
 def gaussian(
@@ -33,8 +44,82 @@ def gaussian(
     No clipping: published Gaussian-denoising tables feed the unclipped float image.
     """
     s = sigma if isinstance(sigma, Tensor) and sigma.dim() == 4 else _per_image(sigma, clean)
-    noise = torch.randn(clean.shape, generator=generator, dtype=clean.dtype, device="cpu")
-    return clean + s * noise.to(clean.device)
+    return clean + s * _randn(clean, generator)
+
+
+def poisson(
+    clean: Tensor, peak: float | Tensor, *, generator: torch.Generator | None = None
+) -> Tensor:
+    """Photon (shot) noise: `Poisson(clean * peak) / peak`, `peak` photons at intensity 1.
+
+    Mean `clean`, variance `clean / peak`: a lower peak is a darker, noisier exposure. Values
+    below 0 count as 0 photons. The output is >= 0 but not clipped at 1.
+    """
+    p = _per_image(peak, clean, "peak")
+    if (p <= 0).any():
+        raise ValueError(f"peak must be > 0, got {p.min().item():g}")
+    rate = (clean.clamp(min=0) * p).detach().to("cpu", torch.float32)
+    counts = torch.poisson(rate, generator=generator).to(clean.device, clean.dtype)
+    return counts / p
+
+
+def poisson_gaussian(
+    clean: Tensor,
+    a: float | Tensor,
+    b: float | Tensor,
+    *,
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    """The standard raw-camera model: variance `a * clean + b` at each pixel.
+
+    Exact, not a Gaussian approximation: `a * Poisson(clean / a)` (shot noise; `a` is the
+    gain, intensity per photon) plus Gaussian read noise of variance `b`. So the mean is `clean`
+    and the variance `a * clean + b` at every intensity, with the Poisson skew at low counts
+    that a Gaussian approximation misses. `a = 0` leaves only the Gaussian part; values
+    below 0 count as 0 photons. Not clipped.
+    """
+    ga = _per_image(a, clean, "a")
+    gb = _per_image(b, clean, "b")
+    rate = torch.where(ga > 0, clean.clamp(min=0) / ga.clamp(min=1e-30), torch.zeros_like(clean))
+    counts = torch.poisson(rate.detach().to("cpu", torch.float32), generator=generator)
+    shot = torch.where(ga > 0, ga * counts.to(clean.device, clean.dtype), clean)
+    return shot + gb.sqrt() * _randn(clean, generator)
+
+
+def speckle(
+    clean: Tensor, sigma: float | Tensor, *, generator: torch.Generator | None = None
+) -> Tensor:
+    """Multiplicative noise `clean * (1 + sigma * n)`, n standard normal.
+
+    Standard deviation `sigma * clean`: dark regions stay clean, bright ones get noisy (as in
+    ultrasound, radar and laser imaging). Not clipped.
+    """
+    return clean * (1 + _per_image(sigma, clean) * _randn(clean, generator))
+
+
+def salt_pepper(
+    clean: Tensor,
+    amount: float | Tensor,
+    ratio: float | Tensor = 0.5,
+    *,
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    """Impulse noise: a fraction `amount` of the pixels replaced, `ratio` of those by 1 (salt)
+    and the rest by 0 (pepper).
+
+    A pixel is a spatial position: all its channels flip together (white or black dots, as a
+    dead or hot sensor site shows them, not coloured ones). Draws two uniform numbers per
+    pixel from `generator`.
+    """
+    amt = _per_image(amount, clean, "amount")
+    rat = _per_image(ratio, clean, "ratio")
+    if (amt > 1).any() or (rat > 1).any():
+        raise ValueError("amount and ratio must be in [0, 1]")
+    b, _, h, w = clean.shape
+    u = torch.rand((b, 2, h, w), generator=generator, dtype=torch.float64).to(clean.device)
+    replaced = u[:, :1] < amt
+    salt = (u[:, 1:] < rat).to(clean.dtype)
+    return torch.where(replaced, salt, clean)
 
 
 def uniform_sigma(
@@ -49,6 +134,11 @@ def clip(noisy: Tensor) -> Tensor:
     return noisy.clamp(0.0, 1.0)
 
 
-def quantize(noisy: Tensor, levels: int = 255) -> Tensor:
-    """Round to `levels` steps after clipping, like saving the noisy image as 8-bit."""
-    return torch.round(noisy.clamp(0.0, 1.0) * levels) / levels
+def quantize(noisy: Tensor, levels: int | Tensor = 255) -> Tensor:
+    """Round to `levels` steps after clipping, like saving the noisy image as 8-bit.
+
+    `levels` is 2**bits - 1 for a bit depth (255: 8-bit, 65535: 16-bit); an int or a (B,)
+    tensor. No randomness: the same input always gives the same output.
+    """
+    q = levels if not isinstance(levels, Tensor) else _per_image(levels, noisy, "levels")
+    return torch.round(noisy.clamp(0.0, 1.0) * q) / q

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..errors import DataError
+from ..errors import ConfigError, DataError
 from ..files import atomic_path, atomic_write_json
 from ..registry import create_model
 
@@ -101,6 +101,34 @@ def load_checkpoint(path: str | Path, *, map_location: str = "cpu") -> tuple[nn.
         ) from None
     model.eval()
     return model, meta
+
+
+def initial_weights(spec: str, model_name: str, kwargs: dict[str, Any]) -> dict[str, torch.Tensor]:
+    """The state dict named by `train.init`: a pretrained name or a checkpoint path.
+
+    Refuses weights of another architecture or other kwargs, naming both, because loading them
+    would fail halfway or (with matching shapes) silently start from the wrong network.
+    """
+    from ..pretrained import pretrained_names, pretrained_path
+
+    is_path = spec.endswith((".safetensors", ".json")) or "/" in spec or "\\" in spec
+    if not is_path and spec in pretrained_names():
+        path = pretrained_path(spec)
+    elif is_path:
+        path = _paths(spec)[0]
+        if not path.is_file():
+            raise DataError(f"train.init: no checkpoint {path}; give a pretrained name or a path")
+    else:
+        from ..pretrained import unknown_pretrained
+
+        raise unknown_pretrained(spec, pretrained_names())
+    meta = read_meta(path)
+    if meta.get("model") != model_name or (meta.get("kwargs") or {}) != kwargs:
+        raise ConfigError(
+            f"train.init: {spec} is {meta.get('model')} {meta.get('kwargs')}, the config trains "
+            f"{model_name} {kwargs}; set model.name and model.kwargs to match"
+        )
+    return load_checkpoint(path)[0].state_dict()
 
 
 def load_training_state(

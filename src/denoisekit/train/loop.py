@@ -3,6 +3,8 @@
 Noise is drawn fresh every epoch from a generator seeded by (seed, epoch, rank); validation noise
 is fixed per image (seed + index) so validation PSNR is comparable across epochs and runs.
 Validation runs in fp32 on the unwrapped module even when training uses bf16 autocast.
+`train.objective` turns each batch into a loss (`objectives.py`); the self-supervised ones get
+their noisy-only data and, without clean validation images, their validation from `selfsup.py`.
 """
 
 from __future__ import annotations
@@ -24,8 +26,24 @@ from ..evaluate import evaluate_pairs, make_noisy_pairs
 from ..files import atomic_write_text
 from ..noise import parse_noise
 from ..registry import count_parameters, create_model
-from .checkpoint import load_checkpoint, load_training_state, read_meta, save_checkpoint
+from .checkpoint import (
+    initial_weights,
+    load_checkpoint,
+    load_training_state,
+    read_meta,
+    save_checkpoint,
+)
 from .losses import get_loss
+from .objectives import Batch, get_objective
+from .selfsup import (
+    check_objective_config,
+    is_none,
+    shot_dataset,
+    shots_to_batch,
+    validation_loss,
+    validation_noise_spec,
+    validation_views,
+)
 
 HISTORY_FIELDS = ["epoch", "train_loss", "val_loss", "val_psnr", "val_ssim", "lr", "seconds"]
 
@@ -40,6 +58,8 @@ class TrainResult:
     train_seconds: float
     params: int
     global_rank: int = 0  # under DDP every process returns; only rank 0 should report
+    selected_by: str = "val_psnr"  # val_loss when no clean validation images exist
+    best_val_loss: float = math.nan
 
 
 def resolve_precision(precision: str, accelerator: str) -> str:
@@ -55,24 +75,42 @@ def resolve_precision(precision: str, accelerator: str) -> str:
 
 
 def load_splits(config: RunConfig, data_root: str | None = None):
-    """(train, val) ImageSets as the config describes them."""
+    """(train, val) ImageSets as the config describes them; BurstSets (data.bursts) for
+    noise2noise on noisy shots only (`noise.train: none`)."""
     from ..data import load_dataset
+    from ..data.bursts import load_bursts
 
     d = config.data
     common = dict(root=data_root or d.root, size=d.size, channels=d.channels, skip_bad=d.skip_bad)
-    train = load_dataset(d.train, split="train", limit=d.limit, **common)
-    val = load_dataset(d.val or d.train, split="val", limit=d.eval_limit, **common)
+    if config.train.objective == "noise2noise" and is_none(config.noise.train):
+        # noisy shots only: data.train is a burst folder, a subfolder of >= 2 shots per scene
+        shots = dict(size=d.size, channels=d.channels)
+        train = load_bursts(d.train, split="train", limit=d.limit, **shots)
+        if d.val and validation_noise_spec(config):  # a clean validation set
+            val = load_dataset(d.val, split="val", limit=d.eval_limit, **common)
+        else:
+            val = load_bursts(d.val or d.train, split="val", limit=d.eval_limit, **shots)
+    else:
+        train = load_dataset(d.train, split="train", limit=d.limit, **common)
+        val = load_dataset(d.val or d.train, split="val", limit=d.eval_limit, **common)
     if len(train) == 0 or len(val) == 0:
         raise DataError(f"data {d.train!r} gave {len(train)} training / {len(val)} val images")
     return train, val
 
 
-def _train_loader(config: RunConfig, train_set) -> tuple[Any, Any]:
-    """DataLoader over clean training images or patches; returns (loader, dataset)."""
+def _train_loader(config: RunConfig, train_set, objective, noise) -> tuple[Any, Any]:
+    """DataLoader over clean training images or patches (supervised) or over noisy shots
+    (B, S, C, p, p) (self-supervised, `selfsup.shot_dataset`); returns (loader, dataset)."""
     from ..data.patches import PatchDataset
 
     d = config.data
-    if d.patch_size:
+    if objective.supervised and len({img.shape[0] for img in train_set.images}) > 1:
+        raise ConfigError(
+            f"training images of {d.train!r} mix gray and colour; set data.channels to 1 or 3"
+        )
+    if not objective.supervised:
+        dataset = shot_dataset(config, train_set, noise, objective)
+    elif d.patch_size:
         dataset = PatchDataset(train_set, d.patch_size, d.patches_per_image, augment=d.augment)
     else:
         shapes = {tuple(img.shape) for img in train_set.images}
@@ -85,6 +123,14 @@ def _train_loader(config: RunConfig, train_set) -> tuple[Any, Any]:
     return DataLoader(
         dataset, batch_size=batch, shuffle=True, drop_last=len(dataset) > batch
     ), dataset
+
+
+def _validate(model, pairs, loss_fn, t) -> tuple[float, float, float]:
+    """(loss against the clean images, mean PSNR, mean SSIM) on the fixed validation pairs."""
+    val = evaluate_pairs(model, pairs, batch_size=t.eval_batch_size)
+    outputs = zip(val["outputs"], pairs.clean, strict=True)
+    loss = float(torch.stack([loss_fn(o[None], c[None]) for o, c in outputs]).mean())
+    return loss, val["summary"]["psnr"]["mean"], val["summary"]["ssim"]["mean"]
 
 
 def _write_history(path: Path, history: list[dict[str, float]]) -> None:
@@ -107,7 +153,8 @@ def train(
     """Train `config.model` and write config.yaml, metrics.csv, best.* and last.* into `out_dir`.
 
     `datasets` may pass already loaded (train, val) ImageSets, so an experiment with several
-    models reads its images once.
+    models reads its images once. Without clean validation images (self-supervised objectives
+    on noisy photos) the best epoch is the one with the lowest objective loss on validation.
     """
     from lightning_fabric import Fabric
     from tqdm import tqdm
@@ -123,14 +170,24 @@ def train(
     precision = resolve_precision(t.precision, t.accelerator)
     channels_last = t.channels_last if t.channels_last is not None else precision.startswith("bf16")
     loss_fn = get_loss(t.loss)
-    noise = parse_noise(config.noise.train, clip=config.noise.clip)
-    eval_noise = parse_noise(config.noise.eval or config.noise.train, clip=config.noise.clip)
-    eval_noise = eval_noise.at_midpoint()
+    noise = None
+    if not is_none(config.noise.train):
+        noise = parse_noise(config.noise.train, clip=config.noise.clip)
+    eval_spec = validation_noise_spec(config)  # None: no clean validation images
+    eval_noise = None
+    if eval_spec is not None:
+        eval_noise = parse_noise(eval_spec, clip=config.noise.clip).at_midpoint()
 
     # Everything a config can get wrong is checked before any data is read or file written.
     torch.manual_seed(config.seed)  # model initialisation repeats with the seed
     model = create_model(config.model.name, **config.model.kwargs)
     params = count_parameters(model)
+    objective = get_objective(
+        t.objective, loss_fn, noise_aware=bool(getattr(model, "noise_aware", False))
+    )
+    check_objective_config(config, objective)
+    if t.init and not resume:  # on resume, last.* already holds the continued weights
+        model.load_state_dict(initial_weights(t.init, config.model.name, config.model.kwargs))
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     opt_cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}.get(t.optimizer)
@@ -151,8 +208,12 @@ def train(
     fabric.seed_everything(config.seed)
 
     train_set, val_set = datasets or load_splits(config, data_root)
-    loader, dataset = _train_loader(config, train_set)
-    val_pairs = make_noisy_pairs(val_set.images, eval_noise, config.seed + 10_000_000)
+    loader, dataset = _train_loader(config, train_set, objective, noise)
+    selected_by = "val_psnr" if eval_noise else "val_loss"
+    if eval_noise:
+        val_pairs = make_noisy_pairs(val_set.images, eval_noise, config.seed + 10_000_000)
+    else:
+        val_views = validation_views(val_set, objective.shots, noise, config.seed)
     steps_per_epoch = min(len(loader), t.steps_per_epoch or len(loader))
     scheduler = None
     if t.scheduler == "cosine":
@@ -161,7 +222,7 @@ def train(
         )
 
     history: list[dict[str, float]] = []
-    start_epoch, best_psnr, best_epoch, elapsed = 1, -math.inf, 0, 0.0
+    start_epoch, best_psnr, best_loss, best_epoch, elapsed = 1, -math.inf, math.inf, 0, 0.0
     if resume:
         last = out_dir / "last.safetensors"
         if not last.is_file():
@@ -174,7 +235,8 @@ def train(
         load_training_state(last, optimizer, scheduler)
         history = meta.get("history", [])
         start_epoch = int(meta["epoch"]) + 1
-        best_psnr = float(meta.get("best_val_psnr", -math.inf))
+        best_psnr = float(meta.get("best_val_psnr") or -math.inf)
+        best_loss = float(meta.get("best_val_loss") or math.inf)
         best_epoch = int(meta.get("best_epoch", 0))
         elapsed = float(meta.get("train_seconds", 0.0))
 
@@ -192,7 +254,14 @@ def train(
         "params": params,
         "precision": precision,
         "channels_last": channels_last,
+        "objective": t.objective,
+        "selected_by": selected_by,
     }
+    if progress and fabric.is_global_zero:
+        checked = f"{t.objective} loss on {len(val_set)} noisy images (PSNR not measured)"
+        if eval_noise:
+            checked = f"PSNR on {len(val_set)} clean images + {eval_spec}"
+        print(f"objective {t.objective}; validation: {checked}; best by {selected_by}", flush=True)
     for epoch in range(start_epoch, t.epochs + 1):
         epoch_start = time.perf_counter()
         model.train()
@@ -211,16 +280,20 @@ def train(
             leave=False,
             dynamic_ncols=True,
         )
-        for step, clean in enumerate(bar):
+        for step, item in enumerate(bar):
             if step >= steps_per_epoch:
                 break
-            if config.data.augment and not config.data.patch_size:
-                clean = augment(clean, generator)
-            noisy, sigma = noise(clean, generator)
+            if objective.supervised:
+                clean = item
+                if config.data.augment and not config.data.patch_size:
+                    clean = augment(clean, generator)
+                noisy, sigma = noise(clean, generator)
+                batch = Batch(noisy, target=clean, sigma=sigma.to(noisy.device))
+            else:  # noisy shots (B, S, C, p, p) from selfsup.shot_dataset; no clean image here
+                batch = shots_to_batch(item)
             if channels_last:
-                noisy = noisy.contiguous(memory_format=torch.channels_last)
-            denoised = model(noisy, sigma.to(noisy.device))
-            loss = loss_fn(denoised, clean)
+                batch.noisy = batch.noisy.contiguous(memory_format=torch.channels_last)
+            loss = objective(model, batch, generator, progress=epoch / t.epochs)
             if not torch.isfinite(loss):
                 raise DataError(
                     f"training diverged at epoch {epoch} (loss {loss.item()}); lower train.lr"
@@ -232,35 +305,35 @@ def train(
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()
-            running += loss.item() * clean.shape[0]
-            count += clean.shape[0]
+            running += loss.item() * batch.noisy.shape[0]
+            count += batch.noisy.shape[0]
             bar.set_postfix(loss=f"{running / count:.4g}")
         bar.close()
         train_loss = running / max(count, 1)
 
-        val = evaluate_pairs(raw_model, val_pairs, batch_size=t.eval_batch_size)
-        val_loss = float(
-            torch.stack(
-                [
-                    loss_fn(o[None], c[None])
-                    for o, c in zip(val["outputs"], val_pairs.clean, strict=True)
-                ]
-            ).mean()
-        )
+        if eval_noise:
+            val_loss, val_psnr, val_ssim = _validate(raw_model, val_pairs, loss_fn, t)
+        else:  # PSNR/SSIM need clean images: left empty in metrics.csv
+            val_loss = validation_loss(raw_model, objective, val_views, config.seed)
+            val_psnr = val_ssim = None
         elapsed += time.perf_counter() - epoch_start
         row = {
             "epoch": epoch,
             "train_loss": train_loss,
             "val_loss": val_loss,
-            "val_psnr": val["summary"]["psnr"]["mean"],
-            "val_ssim": val["summary"]["ssim"]["mean"],
+            "val_psnr": val_psnr,
+            "val_ssim": val_ssim,
             "lr": optimizer.param_groups[0]["lr"],
             "seconds": round(elapsed, 2),
         }
         history.append(row)
-        improved = row["val_psnr"] > best_psnr
+        if eval_noise:
+            improved = val_psnr > best_psnr
+        else:
+            improved = val_loss < best_loss
         if improved:
-            best_psnr, best_epoch = row["val_psnr"], epoch
+            best_epoch, best_loss = epoch, val_loss
+            best_psnr = val_psnr if eval_noise else -math.inf
         if fabric.is_global_zero:
             meta = {
                 **base_meta,
@@ -268,7 +341,8 @@ def train(
                 "metrics": {k: row[k] for k in ("val_loss", "val_psnr", "val_ssim")},
                 "history": history,
                 "best_epoch": best_epoch,
-                "best_val_psnr": best_psnr,
+                "best_val_psnr": best_psnr if eval_noise else None,
+                "best_val_loss": best_loss,
                 "train_seconds": elapsed,
             }
             if improved:
@@ -278,10 +352,10 @@ def train(
             )
             _write_history(out_dir / "metrics.csv", history)
             if progress:
+                scores = f" PSNR {val_psnr:.2f} SSIM {val_ssim:.4f}" if eval_noise else ""
                 print(
                     f"{config.name or config.model.name} epoch {epoch}/{t.epochs}: "
-                    f"train {train_loss:.4g} val {val_loss:.4g} "
-                    f"PSNR {row['val_psnr']:.2f} SSIM {row['val_ssim']:.4f} ({elapsed:.0f}s)",
+                    f"train {train_loss:.4g} val {val_loss:.4g}{scores} ({elapsed:.0f}s)",
                     flush=True,
                 )
         fabric.barrier()
@@ -290,9 +364,11 @@ def train(
         out_dir=out_dir,
         best_path=out_dir / "best.safetensors",
         best_epoch=best_epoch,
-        best_val_psnr=best_psnr,
+        best_val_psnr=best_psnr if eval_noise else math.nan,
         history=history,
         train_seconds=elapsed,
         params=params,
         global_rank=fabric.global_rank,
+        selected_by=selected_by,
+        best_val_loss=best_loss,
     )

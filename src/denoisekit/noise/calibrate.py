@@ -1,0 +1,431 @@
+"""Camera-noise calibration: fit the Poisson-Gaussian model var(x) = a*x + b of a camera.
+
+`x` is the clean intensity on the [0, 1] scale, `a` the signal-dependent (shot-noise) part and
+`b` the signal-independent (read-noise) part, both in [0, 1]-units squared. The result is a
+noise spec, `poisson-gaussian:a=<a>,b=<b>`, written to JSON so that `--noise camera.json`
+reproduces the camera's noise anywhere a noise spec is accepted.
+
+Two estimators:
+
+- **single** (`calibrate_images`): from ordinary noisy photos, by local statistics on flat
+  regions. The idea follows Foi, Trimeche, Katkovnik & Egiazarian, "Practical
+  Poissonian-Gaussian noise modeling and fitting for single-image raw-data" (IEEE TIP 2008):
+  separate the image into local means and a noise-only high-pass part, keep only regions
+  without edges or texture, group them by intensity, estimate the noise variance of each
+  group robustly, fit a line through (mean, variance) and account for clipping. The code is
+  our own (block statistics in `flatblocks.py`, the line fit in `linefit.py`): 16x16
+  blocks, each with its mean, its variance about a fitted quadratic surface and the energy
+  of its finest diagonal Haar band; blocks whose variance or energy exceed what pure noise
+  at their brightness would give are dropped (iterated with the fit); per intensity bin the
+  median block energy is the variance; a reweighted line fit drops outlier bins.
+- **burst** (`calibrate_burst`): from N >= 2 shots of one static scene. The per-pixel mean over
+  the shots is the clean estimate and the unbiased per-pixel variance is the noise; texture
+  does not matter, so it is far more accurate. Shots that choose a pixel's bin are kept
+  apart from those that measure it (see `_burst_bins`).
+
+Colour images are fitted with all channels pooled (one (a, b) for the camera, as the noise
+spec has one). Clipping at 0 and 1 pulls means inwards and shrinks variances; bins with a
+few percent of clipped values are corrected with the moments of a clipped Gaussian, more
+heavily clipped bins are left out. Inputs that cannot give a trustworthy fit (too small, too
+textured, too uniform in brightness, a burst of mismatched sizes) raise a DataError
+instead of returning a wrong number.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import DataError
+from .flatblocks import BlockStats, bin_blocks, block_stats, first_pass, noise_like
+from .linefit import Bins, fit_line, is_clipped, line_errors
+
+MIN_SIDE = 32  # pixels; smaller images hold too few noise samples to fit two parameters
+BLOCK = 16  # side of the blocks tested for flatness (single image)
+_BINS = 32  # intensity bins over [0, 1]
+# The fitted bins must span this much intensity and reach down to _MAX_LOW: otherwise b (the
+# variance at x = 0) is left to a long extrapolation, measured wrong by several times b (and
+# a by up to 20%) on photos whose flat areas were all bright or all of one brightness.
+_MIN_BINS, _MIN_SPAN, _MAX_LOW = 3, 0.25, 0.4
+_MIN_BURST_PIXELS = 64
+# Bins with more clipped values than this are left out: the clipping correction (which takes
+# a bin's clean intensities as normally spread) must stay a small correction.
+_MAX_CLIP = {"single": 0.05, "burst": 0.03}
+
+_ADVICE = (
+    "give photos with smooth areas (sky, walls, out-of-focus background) at several "
+    "brightness levels, or use --burst with several shots of one static scene"
+)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A fitted Poisson-Gaussian model: noise variance = a * x + b for clean intensity x.
+
+    `a_stderr`, `b_stderr`: standard errors of the fit, from the scatter of the bins about
+    the line (a bias shared by all bins is not in them). `n_samples`: pixels (per channel)
+    whose statistics entered the fit; `n_bins`: intensity bins fitted; `intensity_range`:
+    the lowest and highest bin intensity used (the line is extrapolated outside it);
+    `residual`: RMS relative misfit of the bin variances about the line; `bins`: per bin the
+    observed mean and variance, pixel count and clipped fraction.
+    """
+
+    a: float
+    b: float
+    a_stderr: float
+    b_stderr: float
+    method: str
+    n_samples: int
+    n_bins: int
+    intensity_range: tuple[float, float]
+    residual: float
+    images: list[str] = field(default_factory=list)
+    bins: list[dict[str, float]] = field(default_factory=list, repr=False)
+
+    @property
+    def spec(self) -> str:
+        """The noise spec string: `poisson-gaussian:a=<a>,b=<b>` (plain decimals)."""
+        return f"poisson-gaussian:a={_decimal(self.a)},b={_decimal(self.b)}"
+
+    def sigma(self, x: float) -> float:
+        """Noise standard deviation at clean intensity `x` ([0, 1] units)."""
+        return math.sqrt(max(self.a * x + self.b, 0.0))
+
+    def summary(self) -> str:
+        """One line for people: a, b with standard errors, method, sigma at mid-gray."""
+        n = len(self.images)
+        images = f", {n} image{'s' if n != 1 else ''}" if n else ""
+        sigma = self.sigma(0.5)
+        return (
+            f"a={_decimal(self.a)} (+-{_decimal(self.a_stderr)}), "
+            f"b={_decimal(self.b)} (+-{_decimal(self.b_stderr)}), {self.method}{images}: "
+            f"sigma at mid-gray {sigma:.4f} ({sigma * 255:.1f}/255)"
+        )
+
+    def notes(self) -> list[str]:
+        """Warnings for people: a parameter the data could not pin down.
+
+        b (the variance in black) is flagged when the fitted intensities start above 0.2, so
+        b is a long extrapolation, or when its standard error is above half its value; a
+        when its standard error is above a quarter of it. Standard errors below 5% of the
+        variance at mid-gray are not worth a warning.
+        """
+        low, high = self.intensity_range
+        floor = 0.05 * self.sigma(0.5) ** 2
+        notes = []
+        if low > 0.2 or self.b_stderr > max(0.5 * self.b, floor):
+            notes.append(
+                f"b is poorly determined (+-{_decimal(self.b_stderr)} from the fit, likely more): "
+                f"the fitted intensities start at {low:.2f}; add images with smooth dark areas "
+                "or use --burst"
+            )
+        if self.a_stderr > max(0.25 * self.a, floor):
+            notes.append(
+                f"a is poorly determined (+-{_decimal(self.a_stderr)}) over intensities "
+                f"{low:.2f}-{high:.2f}; add images with smooth areas at more brightness levels"
+            )
+        return notes
+
+    def to_dict(self) -> dict:
+        """The JSON document: "noise" (the spec) first, then the numbers behind it."""
+        return {
+            "noise": self.spec,
+            "a": self.a,
+            "b": self.b,
+            "a_stderr": self.a_stderr,
+            "b_stderr": self.b_stderr,
+            "method": self.method,
+            "images": list(self.images),
+            "sigma_at_0.5": self.sigma(0.5),
+            "channels": "pooled",
+            "n_samples": self.n_samples,
+            "n_bins": self.n_bins,
+            "intensity_range": list(self.intensity_range),
+            "residual": self.residual,
+            "bins": [dict(b) for b in self.bins],
+        }
+
+
+def _decimal(value: float) -> str:
+    return np.format_float_positional(value, precision=4, unique=False, fractional=False, trim="-")
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+def _as_array(image: torch.Tensor | np.ndarray, what: str) -> np.ndarray:
+    """(C, H, W) tensor or HW / (C, H, W) float array in [0, 1] -> (C, H, W) float64."""
+    if isinstance(image, torch.Tensor):
+        array = image.detach().to("cpu", torch.float64).numpy()
+    else:
+        array = np.asarray(image, dtype=np.float64)
+    if array.ndim == 4 and array.shape[0] == 1:
+        array = array[0]
+    if array.ndim == 2:
+        array = array[None]
+    if array.ndim != 3:
+        raise DataError(f"{what}: expected a (C, H, W) image, got shape {array.shape}")
+    h, w = array.shape[-2:]
+    if not np.isfinite(array).all():
+        raise DataError(f"{what} holds NaN or infinite values; give finite pixel values")
+    if array.size and (array.min() < -1.0 or array.max() > 2.0):
+        raise DataError(
+            f"{what} has values from {array.min():g} to {array.max():g}; pixel values must be "
+            "on the [0, 1] scale (divide 8-bit values by 255)"
+        )
+    if min(h, w) < MIN_SIDE:
+        raise DataError(
+            f"{what} is {w}x{h} pixels; calibration needs at least {MIN_SIDE}x{MIN_SIDE} "
+            "(a full-size photo is best)"
+        )
+    return array
+
+
+# ----------------------------------------------------------------------------- single image
+
+
+def calibrate_images(
+    images: Iterable[torch.Tensor | np.ndarray],
+    *,
+    names: Sequence[str] = (),
+    block: int = BLOCK,
+) -> Calibration:
+    """Fit (a, b) from one or more noisy photos of the same camera, by flat-region statistics.
+
+    `images`: (C, H, W) tensors or arrays in [0, 1] (HW arrays are gray), any sizes, or a
+    generator of them (only per-block statistics are kept); the samples of all images and
+    channels are pooled. `block`: side in pixels of the square blocks tested for flatness.
+    Raises DataError when an image is smaller than 32x32 or when too few flat regions at
+    distinct intensities remain to fit a line.
+    """
+    stats = []
+    for n, image in enumerate(images):
+        what = names[n] if n < len(names) else f"image {n}"
+        stats.extend(block_stats(c, block) for c in _as_array(image, what))
+    if not stats:
+        raise DataError("no images to calibrate from; " + _ADVICE)
+    s = BlockStats.concat(stats)
+    a, b, bins = _fit(bin_blocks(s, first_pass(s), block, _BINS), "single")
+    for _ in range(3):
+        a, b, bins = _fit(bin_blocks(s, noise_like(s, a, b, block), block, _BINS), "single")
+    return _result(a, b, "single", bins, names)
+
+
+# ----------------------------------------------------------------------------- burst
+
+
+def calibrate_burst(
+    shots: Iterable[torch.Tensor | np.ndarray], *, names: Sequence[str] = ()
+) -> Calibration:
+    """Fit (a, b) from N >= 2 shots of one static scene (same size, same exposure).
+
+    Per pixel and channel, the mean over the shots estimates the clean intensity and the
+    unbiased variance (ddof=1) the noise variance; pixels are binned by intensity (with the
+    shots that choose the bin kept apart from those that measure it, see `_burst_bins`) and
+    the bin variances fitted with a line. Shots may come from a generator: memory holds one
+    shot plus a few running sums, whatever N. Raises DataError for fewer than 2 shots, shots
+    of different sizes, or a scene whose brightness spans too little to separate a from b.
+    """
+    groups = (_Shots(), _Shots())  # even- and odd-numbered shots
+    shape = None
+    for n, shot in enumerate(shots):
+        what = names[n] if n < len(names) else f"shot {n}"
+        array = _as_array(shot, what)
+        if shape is not None and array.shape != shape:
+            first = names[0] if names else "shot 0"
+            raise DataError(
+                f"burst shots differ in size: {what} is {_shape(array.shape)}, {first} is "
+                f"{_shape(shape)}; a burst must be shots of one static scene"
+            )
+        shape = array.shape
+        groups[n % 2].add(array.reshape(-1))
+    count = groups[0].n + groups[1].n
+    if count < 2:
+        raise DataError(
+            f"a burst needs at least 2 shots of the same scene, got {count}; "
+            "give more shots, or drop --burst to calibrate from single images"
+        )
+    a, b, bins = _fit(_burst_bins(*groups), "burst")
+    return _result(a, b, "burst", bins, names)
+
+
+class _Shots:
+    """Running per-pixel sums over a group of shots, kept as float32 offsets from the first
+    shot so that the variance has no cancellation: n, mean, variance (ddof=1), clip count."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def add(self, shot: np.ndarray) -> None:
+        if self.n == 0:
+            self.first = shot.astype(np.float32)
+            self.sum = np.zeros_like(self.first)
+            self.square = np.zeros_like(self.first)
+            self.clipped = np.zeros(shot.shape, np.uint16)
+        else:
+            offset = shot.astype(np.float32) - self.first
+            self.sum += offset
+            self.square += offset**2
+        self.clipped += is_clipped(shot)
+        self.n += 1
+
+    def mean(self) -> np.ndarray:
+        return self.first + self.sum / self.n
+
+    def var(self) -> np.ndarray:
+        return (self.square - self.sum**2 / self.n) / max(self.n - 1, 1)
+
+
+def _burst_bins(even: _Shots, odd: _Shots) -> Bins:
+    """Bin pixels by their mean over some shots; the other shots give the bin's mean
+    intensity and its noise variance (ddof=1).
+
+    Binning by a noisy mean and measuring with the same shots is biased: in a bin, the
+    pixels that noise pushed in outnumber those it pushed out wherever the histogram slopes,
+    and where clipping skews the noise, the variance of a pixel correlates with its mean.
+    Shots that did not choose the bin are independent of that choice, so their mean and
+    variance are unbiased. The even and odd shots take turns (with 3 shots, the odd one
+    chooses and the two even ones measure). With 2 shots this is impossible and both choose
+    and measure (biased where the histogram is steep: take more shots).
+    """
+    if odd.n == 1 and even.n == 1:  # 2 shots: the mean and variance of the pair
+        mean = (even.first + odd.first) / 2
+        var = (even.first - odd.first) ** 2 / 2
+        clip = (even.clipped + odd.clipped) / 2
+        rounds = [(mean, mean, var, clip, 2)]
+    else:
+        rounds = [
+            (chooser.mean(), measure.mean(), measure.var(), measure.clipped / measure.n, measure.n)
+            for chooser, measure in ((odd, even), (even, odd))
+            if measure.n >= 2
+        ]
+    count, intensity, square, var, clip, noise = (np.zeros(_BINS) for _ in range(6))
+    for chooser_mean, mean, pixel_var, clipped, shots in rounds:
+        which = np.clip((chooser_mean * _BINS).astype(int), 0, _BINS - 1)
+        count += np.bincount(which, minlength=_BINS)
+        intensity += np.bincount(which, mean, minlength=_BINS)
+        square += np.bincount(which, mean.astype(np.float64) ** 2, minlength=_BINS)
+        var += np.bincount(which, pixel_var, minlength=_BINS)
+        noise += np.bincount(which, pixel_var / shots, minlength=_BINS)
+        clip += np.bincount(which, clipped, minlength=_BINS)
+    ok = count >= _MIN_BURST_PIXELS * len(rounds)
+    count = np.maximum(count, 1)
+    mean = intensity / count
+    # Spread of the clean intensity in a bin: that of the measured means less their noise.
+    spread = np.sqrt(np.maximum(square / count - mean**2 - noise / count, 0.0))
+    bins = Bins(mean, var / count, count / len(rounds), clip / count, spread)
+    return bins.select(ok)
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    c, h, w = shape
+    return f"{w}x{h}" + (f"x{c}" if c > 1 else "")
+
+
+# ----------------------------------------------------------------------------- fit and result
+
+
+def _fit(bins: Bins, method: str) -> tuple[float, float, Bins]:
+    """Fit var = a*x + b through the bins (see `linefit.fit_line`); a, b and the bins used.
+
+    Bins more clipped than `_MAX_CLIP[method]` are left out first; DataError when too few
+    bins, or too narrow a span of intensities, remain.
+    """
+    bins = bins.select((bins.clipped <= _MAX_CLIP[method]) & (bins.mean > 0) & (bins.mean < 1))
+    _check_bins(bins.mean, method)
+    a, b, use, x = fit_line(bins, enough=_enough)
+    _check_bins(x[use], method)
+    return a, b, bins.select(use)
+
+
+def _enough(x: np.ndarray) -> bool:
+    return len(x) >= _MIN_BINS and x.max() - x.min() >= _MIN_SPAN and x.min() <= _MAX_LOW
+
+
+def _check_bins(x: np.ndarray, method: str) -> None:
+    if _enough(x):
+        return
+    what = "flat regions" if method == "single" else "unclipped pixels"
+    found = f"{what} at {len(x)} intensity level{'s' if len(x) != 1 else ''}"
+    if len(x):
+        found += f" spanning {x.min():.2f}-{x.max():.2f}"
+    need = f"need {_MIN_BINS}+ spanning >= {_MIN_SPAN}, from below {_MAX_LOW}"
+    if method == "burst":
+        advice = "photograph a scene with dark and bright areas that are not clipped"
+    else:
+        advice = _ADVICE
+    raise DataError(f"cannot fit camera noise: found {found} ({need}); {advice}")
+
+
+def _result(a: float, b: float, method: str, bins: Bins, names: Sequence[str]) -> Calibration:
+    x, relative, a_stderr, b_stderr = line_errors(bins, a, b)
+    rows = zip(bins.mean, bins.var, bins.n, bins.clipped, strict=True)
+    return Calibration(
+        a=a,
+        b=b,
+        a_stderr=a_stderr,
+        b_stderr=b_stderr,
+        method=method,
+        n_samples=int(bins.n.sum()),
+        n_bins=len(x),
+        intensity_range=(float(x.min()), float(x.max())),
+        residual=float(np.sqrt(np.mean(relative**2))),
+        images=[str(n) for n in names],
+        bins=[
+            {"mean": float(m), "var": float(v), "n": int(c), "clipped": float(f)}
+            for m, v, c, f in rows
+        ],
+    )
+
+
+# ----------------------------------------------------------------------------- files
+
+
+def calibrate_files(inputs: Sequence[str | os.PathLike], *, burst: bool = False) -> Calibration:
+    """Read image files and folders (searched recursively) and calibrate from them.
+
+    Without `burst` every image is treated as an independent photo from the camera and their
+    flat-region samples are pooled; with `burst` all images are shots of one static scene.
+    """
+    from ..io import load_image
+
+    paths = _image_paths(inputs)
+    names = [str(p) for p in paths]
+    images = (load_image(p) for p in paths)  # one image in memory at a time
+    if burst:
+        return calibrate_burst(images, names=names)
+    return calibrate_images(images, names=names)
+
+
+def _image_paths(inputs: Sequence[str | os.PathLike]) -> list[Path]:
+    """Files as given, folders searched recursively; DataError for a missing path."""
+    from ..imagefiles import find_images
+
+    if not inputs:
+        raise DataError("no images given; name image files or a folder")
+    paths = []
+    for item in map(Path, inputs):
+        if item.is_dir():
+            found = find_images(item)
+            if not found:
+                raise DataError(f"no images found in folder {item}")
+            paths.extend(found)
+        elif item.is_file():
+            paths.append(item)
+        else:
+            raise DataError(f"input not found: {item}")
+    return paths
+
+
+def write_calibration(calibration: Calibration, path: str | os.PathLike) -> Path:
+    """Write the calibration JSON atomically; its "noise" key is the spec string."""
+    from ..files import atomic_write_json
+
+    atomic_write_json(path, calibration.to_dict())
+    return Path(path)

@@ -1,0 +1,165 @@
+"""The noise kinds a spec string can name: their parameters, limits, examples and noise level.
+
+Each kind ties a pure function (`functional.py`, `degrade.py`) to the names and limits of its
+parameters, so `pipeline.parse_noise` can check a spec and show a valid example for the kind,
+and to the per-image noise level it adds, which noise-level-aware models take as input.
+Adding a kind: one function plus one `Kind(...)` entry below.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from . import degrade
+from . import functional as nf
+
+Params = dict[str, Tensor]  # parameter name -> (B,) values, one per image
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a kind: allowed values are `low <= v <= high` (`low < v` if `above`)."""
+
+    name: str
+    low: float
+    high: float = math.inf
+    default: float | None = None  # None: required
+    above: bool = False
+    integer: bool = False
+    unit: bool = False  # a level in [0, 1] image units: `25` is refused with a `25/255` hint
+
+    def problem(self, value: float) -> str | None:
+        """What is wrong with `value` ("must be >= 0"), or None when it is allowed."""
+        if value < self.low or (self.above and value == self.low):
+            return f"must be {'>' if self.above else '>='} {self.low:g}"
+        if value > self.high:
+            return f"must be <= {self.high:g}"
+        return None
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A noise kind: `apply(x, params, generator)` returns the degraded batch; `level(x, y,
+    params)` the (B,) standard deviation it added going from x to y; `nominal(values)` that
+    standard deviation on a flat mid-gray (0.5) image, for a single representative number."""
+
+    name: str
+    params: tuple[Param, ...]
+    example: str
+    about: str
+    apply: Callable[[Tensor, Params, torch.Generator | None], Tensor]
+    level: Callable[[Tensor, Tensor, Params], Tensor]
+    nominal: Callable[[dict[str, float]], float]
+
+
+def _mean(x: Tensor) -> Tensor:
+    return x.flatten(1).mean(1)
+
+
+def _rms(x: Tensor) -> Tensor:
+    return x.flatten(1).square().mean(1).sqrt()
+
+
+def _zero(x: Tensor, y: Tensor, p: Params) -> Tensor:
+    return torch.zeros(x.shape[0], device=x.device)
+
+
+def _changed(x: Tensor, y: Tensor, p: Params) -> Tensor:
+    """Measured: the root mean square of what the stage changed, per image."""
+    return _rms((y - x).float())
+
+
+def _salt_pepper_level(x: Tensor, p: Params) -> Tensor:
+    """Expected root mean square change: amount * E[ratio (1 - x)^2 + (1 - ratio) x^2]."""
+    amount, ratio = (p[k].to(x.device).view(-1, 1, 1, 1) for k in ("amount", "ratio"))
+    square = ratio * (1 - x) ** 2 + (1 - ratio) * x**2
+    return (amount.flatten() * _mean(square.float())).sqrt()
+
+
+def _levels(bits: Tensor) -> Tensor:
+    return 2.0 ** bits.round() - 1
+
+
+_KINDS = (
+    Kind(
+        "gaussian",
+        (Param("sigma", 0.0, 1.0, unit=True),),
+        "gaussian:0.1 or gaussian:0-50/255",
+        "additive white Gaussian noise, std sigma in [0,1] units",
+        lambda x, p, g: nf.gaussian(x, p["sigma"], generator=g),
+        lambda x, y, p: p["sigma"],
+        lambda v: v["sigma"],
+    ),
+    Kind(
+        "poisson",
+        (Param("peak", 0.0, above=True),),
+        "poisson:30",
+        "photon noise, peak photons at intensity 1 (variance x/peak)",
+        lambda x, p, g: nf.poisson(x, p["peak"], generator=g),
+        lambda x, y, p: (_mean(x.clamp(min=0).float()) / p["peak"].to(x.device)).sqrt(),
+        lambda v: math.sqrt(0.5 / v["peak"]),
+    ),
+    Kind(
+        "poisson-gaussian",
+        (Param("a", 0.0, 1.0), Param("b", 0.0, 1.0)),
+        "poisson-gaussian:a=0.01,b=0.0004",
+        "camera noise, variance a*x + b (scaled Poisson + Gaussian read noise)",
+        lambda x, p, g: nf.poisson_gaussian(x, p["a"], p["b"], generator=g),
+        lambda x, y, p: (
+            p["a"].to(x.device) * _mean(x.clamp(min=0).float()) + p["b"].to(x.device)
+        ).sqrt(),
+        lambda v: math.sqrt(0.5 * v["a"] + v["b"]),
+    ),
+    Kind(
+        "speckle",
+        (Param("sigma", 0.0, 1.0),),
+        "speckle:0.1",
+        "multiplicative noise x*(1 + sigma*n), std sigma*x",
+        lambda x, p, g: nf.speckle(x, p["sigma"], generator=g),
+        lambda x, y, p: p["sigma"].to(x.device) * _rms(x.float()),
+        lambda v: 0.5 * v["sigma"],
+    ),
+    Kind(
+        "salt-pepper",
+        (Param("amount", 0.0, 1.0), Param("ratio", 0.0, 1.0, default=0.5)),
+        "salt-pepper:0.05,0.5 or salt-pepper:amount=0.05,ratio=0.5",
+        "impulse noise: a fraction amount of pixels set to 1 (ratio of them) or 0",
+        lambda x, p, g: nf.salt_pepper(x, p["amount"], p["ratio"], generator=g),
+        lambda x, y, p: _salt_pepper_level(x, p),
+        lambda v: math.sqrt(v["amount"] * 0.25),
+    ),
+    Kind(
+        "motion-blur",
+        (Param("length", 1.0, 255.0), Param("angle", -360.0, 360.0, default=0.0)),
+        "motion-blur:9,30 (length 9 pixels, angle 30 degrees)",
+        "linear motion blur, length pixels at angle degrees (adds no noise)",
+        lambda x, p, g: degrade.motion_blur(x, p["length"], p["angle"]),
+        _zero,
+        lambda v: 0.0,
+    ),
+    Kind(
+        "jpeg",
+        (Param("quality", 1.0, 100.0, integer=True),),
+        "jpeg:60",
+        "JPEG round trip at quality 1-100 (Pillow, 8-bit)",
+        lambda x, p, g: degrade.jpeg(x, p["quality"]),
+        _changed,
+        lambda v: 0.0,
+    ),
+    Kind(
+        "quantize",
+        (Param("bits", 1.0, 16.0, integer=True),),
+        "quantize:8",
+        "clip and round to a bit depth (8: 256 levels)",
+        lambda x, p, g: nf.quantize(x, _levels(p["bits"])),
+        _changed,
+        lambda v: 1 / (2 ** v["bits"] - 1) / math.sqrt(12),
+    ),
+)
+
+KINDS: dict[str, Kind] = {kind.name: kind for kind in _KINDS}

@@ -1,0 +1,179 @@
+"""Fit the noise line var = a*x + b through intensity bins, allowing for clipping at 0 and 1.
+
+Used by `calibrate`: each bin holds the observed mean intensity, noise variance, pixel count,
+fraction of clipped values and spread of clean intensities of a group of pixels or blocks of
+similar brightness. Clipping is modelled as clip(x + sqrt(a*x + b) * Z, 0, 1), Z ~ N(0, 1).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+_LIGHT_CLIP = 0.002  # bins with fewer clipped values than this need no clipping correction
+_MAD_TO_SIGMA = 1.0 / 0.6744897501960817  # median |N(0, s^2)| = 0.6745 s
+
+
+@dataclass
+class Bins:
+    """Per intensity bin: observed mean, noise variance, pixel count, clipped fraction, and
+    the standard deviation of the clean intensity across the bin (`spread`), which the
+    clipping correction needs because clipping acts nonlinearly on a bin's mixture."""
+
+    mean: np.ndarray
+    var: np.ndarray
+    n: np.ndarray
+    clipped: np.ndarray
+    spread: np.ndarray
+
+    def select(self, mask: np.ndarray) -> Bins:
+        return Bins(*(getattr(self, f.name)[mask] for f in fields(Bins)))
+
+
+def is_clipped(array: np.ndarray) -> np.ndarray:
+    """Values sitting exactly on the clipping limits 0 and 1."""
+    return (array == 0.0) | (array == 1.0)
+
+
+def fit_line(
+    bins: Bins, *, enough: Callable[[np.ndarray], bool]
+) -> tuple[float, float, np.ndarray, np.ndarray]:
+    """Fit var = a*x + b (a, b >= 0) through the bins, correcting for clipping.
+
+    Clipping at 0 and 1 pulls a bin's mean inwards and shrinks its variance. The first fit
+    uses the bins with at most 0.2% clipped values (all bins if those are not `enough`);
+    then every bin is corrected with the clipped-Gaussian moments of the current fit,
+    averaged over the bin's spread (`bin_moments`): solve for the clean intensity mu whose
+    clipped mean is the bin mean, scale the variance by (a*mu + b) / clipped variance, and
+    refit, until the line stops moving. `enough`
+    says whether a set of bin intensities can still carry a fit when outliers are dropped.
+    Returns a, b, the mask of bins used and the clean intensity of every bin.
+    """
+    light = bins.clipped <= _LIGHT_CLIP
+    if not enough(bins.mean[light]):
+        light[:] = True  # start from all bins, uncorrected; the iteration corrects them
+    a, b, use = _robust_line(bins.mean, bins.var, bins.n, light, enough)
+    x = bins.mean
+    if not light.all():
+        everything = np.ones_like(light)
+        for _ in range(30):
+            x = unclipped_mean(bins.mean, a, b, bins.spread)
+            shrink = bin_moments(x, a, b, bins.spread)[1] / np.maximum(a * x + b, 1e-20)
+            target = bins.var / np.maximum(shrink, 1e-20)
+            a_new, b_new, use = _robust_line(x, target, bins.n, everything, enough)
+            done = abs(a_new - a) <= 1e-5 * a + 1e-12 and abs(b_new - b) <= 1e-5 * b + 1e-12
+            a, b = a_new, b_new
+            if done:
+                break
+    return a, b, use, x
+
+
+def line_errors(bins: Bins, a: float, b: float) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """(clean intensity per bin, relative misfit per bin, standard error of a, of b).
+
+    The standard errors come from the weighted fit, with the sampling-error scale taken from
+    the scatter of the bins about the line, so texture and model error widen them.
+    """
+    x = unclipped_mean(bins.mean, a, b, bins.spread)
+    model = np.maximum(a * x + b, 1e-20)
+    relative = bins.var / np.maximum(bin_moments(x, a, b, bins.spread)[1], 1e-20) - 1
+    w = bins.n / model**2
+    design = np.stack([x, np.ones_like(x)], 1)
+    scale = (w * (relative * model) ** 2).sum() / max(len(x) - 2, 1)
+    cov = np.linalg.pinv(design.T @ (w[:, None] * design)) * scale
+    a_stderr, b_stderr = np.sqrt(np.maximum(np.diag(cov), 0.0))
+    return x, relative, float(a_stderr), float(b_stderr)
+
+
+def _robust_line(x, v, n, allowed, enough) -> tuple[float, float, np.ndarray]:
+    """Weighted line fit through the allowed bins, dropping outliers; (a, b, bins used).
+
+    Weights are n / model^2 (a variance estimated from n samples has a standard deviation
+    proportional to variance / sqrt(n)), iterated so they follow the fit, not the noisy bin
+    values. Bins more than 4 robust standard deviations off (texture) are dropped.
+    """
+    use = allowed.copy()
+    a, b = _wls(x[use], v[use], n[use] / np.maximum(v[use], 1e-20) ** 2)
+    for _ in range(5):
+        model = np.maximum(a * x + b, 1e-20)
+        a, b = _wls(x[use], v[use], n[use] / model[use] ** 2)
+        model = np.maximum(a * x + b, 1e-20)
+        z = (v - model) / model * np.sqrt(n)  # misfit in units of sampling error (up to scale)
+        scale = _MAD_TO_SIGMA * np.median(np.abs(z[use])) + 1e-12
+        new = allowed & (np.abs(z) <= 4.0 * scale)
+        if not enough(x[new]) or (new == use).all():
+            break
+        use = new
+    return a, b, use
+
+
+def _wls(x: np.ndarray, v: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    """Weighted least squares v ~ a*x + b with a, b >= 0 (the constrained optimum)."""
+    sw, sx, sv = w.sum(), (w * x).sum(), (w * v).sum()
+    sxx, sxv = (w * x * x).sum(), (w * x * v).sum()
+    det = sw * sxx - sx * sx
+    if det > 0:
+        a = (sw * sxv - sx * sv) / det
+        b = (sxx * sv - sx * sxv) / det
+        if a >= 0 and b >= 0:
+            return float(a), float(b)
+    # On the boundary: either b = 0 (line through the origin) or a = 0 (constant).
+    a0 = max(sxv / sxx, 0.0) if sxx > 0 else 0.0
+    b0 = max(sv / sw, 0.0)
+    cost_a = (w * (v - a0 * x) ** 2).sum()
+    cost_b = (w * (v - b0) ** 2).sum()
+    return (float(a0), 0.0) if cost_a <= cost_b else (0.0, float(b0))
+
+
+def _normal_cdf(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.vectorize(math.erf)(x / math.sqrt(2.0)))
+
+
+def clipped_moments(mu: np.ndarray, var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of clip(mu + sqrt(var) * Z, 0, 1) for Z ~ N(0, 1)."""
+    s = np.sqrt(np.maximum(var, 1e-30))
+    lo, hi = -mu / s, (1.0 - mu) / s
+    p_lo, p_hi = _normal_cdf(lo), _normal_cdf(hi)
+    d_lo, d_hi = np.exp(-0.5 * lo**2), np.exp(-0.5 * hi**2)
+    d_lo, d_hi = d_lo / math.sqrt(2 * math.pi), d_hi / math.sqrt(2 * math.pi)
+    inside = p_hi - p_lo
+    mean = (1.0 - p_hi) + mu * inside + s * (d_lo - d_hi)
+    second = (
+        (1.0 - p_hi)
+        + mu**2 * inside
+        + 2 * mu * s * (d_lo - d_hi)
+        + var * (inside + lo * d_lo - hi * d_hi)
+    )
+    return mean, np.maximum(second - mean**2, 0.0)
+
+
+# Gauss-Hermite rule for E[f(mu + spread * Z)], Z ~ N(0, 1).
+_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(7)
+_WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
+
+
+def bin_moments(
+    mu: np.ndarray, a: float, b: float, spread: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Observed mean and mean per-pixel variance of a bin whose clean intensities spread
+    normally with std `spread` around `mu`, each pixel clip(x + sqrt(a*x + b) * Z, 0, 1)."""
+    x = mu[:, None] + spread[:, None] * _NODES[None, :]
+    mean, var = clipped_moments(x, np.maximum(a * x + b, 0.0))
+    return mean @ _WEIGHTS, var @ _WEIGHTS
+
+
+def unclipped_mean(
+    observed: np.ndarray, a: float, b: float, spread: np.ndarray | None = None
+) -> np.ndarray:
+    """The clean bin intensities mu whose observed (clipped) mean under var = a*x + b is
+    `observed`; `spread` as in `bin_moments` (none: every pixel of a bin at mu)."""
+    spread = np.zeros_like(observed) if spread is None else spread
+    lo, hi = np.full_like(observed, -1.0), np.full_like(observed, 2.0)
+    for _ in range(50):  # bisection: the clipped mean increases with mu
+        mid = (lo + hi) / 2
+        above = bin_moments(mid, a, b, spread)[0] > observed
+        hi, lo = np.where(above, mid, hi), np.where(above, lo, mid)
+    return (lo + hi) / 2

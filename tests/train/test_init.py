@@ -1,0 +1,63 @@
+"""`train.init` / `--init`: start a training from saved weights with a fresh optimizer."""
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from denoisekit import create_model
+from denoisekit.config import load_run_config
+from denoisekit.errors import ConfigError, DataError, UnknownNameError
+from denoisekit.train import train
+from denoisekit.train.checkpoint import initial_weights, load_checkpoint, save_checkpoint
+
+KWARGS = {"base_channels": 4, "depth": 2, "in_channels": 1, "out_channels": 1}
+
+
+def _saved(tmp_path):
+    torch.manual_seed(3)
+    model = create_model("unet", **KWARGS)
+    save_checkpoint(tmp_path / "start", model, {"model": "unet", "kwargs": KWARGS})
+    return model, tmp_path / "start.safetensors"
+
+
+def test_initial_weights_loads_a_checkpoint_and_refuses_mismatches(tmp_path):
+    model, path = _saved(tmp_path)
+    state = initial_weights(str(path), "unet", KWARGS)
+    for key, value in model.state_dict().items():
+        assert torch.equal(state[key], value), key
+    with pytest.raises(ConfigError, match="set model.name"):
+        initial_weights(str(path), "unet", {**KWARGS, "base_channels": 8})
+    with pytest.raises(ConfigError, match="dncnn"):
+        initial_weights(str(path), "dncnn", {})
+    with pytest.raises(DataError, match="no checkpoint"):
+        initial_weights(str(tmp_path / "missing.safetensors"), "unet", KWARGS)
+    with pytest.raises(UnknownNameError, match="unknown pretrained"):
+        initial_weights("gray-blindd", "drunet", {})
+
+
+def test_training_starts_from_the_init_weights(tmp_path):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        Image.fromarray(rng.integers(0, 255, (16, 16), dtype=np.uint8)).save(folder / f"{i}.png")
+    model, path = _saved(tmp_path)
+    config = load_run_config(
+        None,
+        [
+            f"data.train={folder}",
+            "data.channels=1",
+            "model.name=unet",
+            "model.kwargs={base_channels: 4, depth: 2, in_channels: 1, out_channels: 1}",
+            "train.epochs=1",
+            "train.batch_size=4",
+            "train.precision=32-true",
+            "train.lr=1e-12",  # so the trained weights stay at the start point
+            f"train.init={path}",
+        ],
+    )
+    result = train(config, tmp_path / "run", progress=False)
+    trained, _ = load_checkpoint(result.best_path)
+    for key, value in model.state_dict().items():
+        assert torch.allclose(trained.state_dict()[key], value, atol=1e-6), key
