@@ -51,6 +51,45 @@ def measure(best: Path, sets: str) -> dict:
     }
 
 
+def measured_in(summary_path: Path, best: Path) -> dict:
+    """The figures of `best` in a finished `denoisekit benchmark` summary.json, so a run that
+    was already benchmarked is not measured a second time."""
+    summary = json.loads(summary_path.read_text())
+    labels = [
+        label
+        for label, method in summary["methods"].items()
+        if Path(method.get("source", "")).resolve() == best.resolve()
+    ]
+    if len(labels) != 1:
+        raise SystemExit(f"{summary_path} does not hold exactly one result for {best}")
+    return {
+        set_name: {
+            sigma: {k: round(v[labels[0]][k], 4) for k in ("psnr", "ssim", "ms_per_mp")}
+            for sigma, v in by_sigma.items()
+        }
+        for set_name, by_sigma in summary["results"].items()
+    }
+
+
+def stages(best: Path) -> list[dict]:
+    """One entry per training stage, oldest first: a run started with `train.init` from
+    another run's checkpoint continues that run's training, so its steps and minutes count."""
+    meta = read_meta(best)
+    config = meta["config"]
+    seconds = {int(row["epoch"]): row["seconds"] for row in meta.get("history", [])}
+    stage = {
+        "config_name": config.get("name"),
+        "epochs": meta["best_epoch"],
+        "steps": meta["best_epoch"] * steps_per_epoch(config),
+        "train_minutes": round(seconds.get(meta["best_epoch"], 0.0) / 60, 1),
+        "lr": config["train"]["lr"],
+    }
+    init = config["train"].get("init")
+    if init and Path(init).with_suffix(".safetensors").is_file():
+        return [*stages(Path(init).with_suffix(".safetensors")), {**stage, "init": init}]
+    return [stage]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path, help="training run folder holding best.safetensors")
@@ -58,6 +97,9 @@ def main() -> None:
     parser.add_argument("--description", default="", help="one line for `denoisekit models`")
     parser.add_argument("--hardware", required=True, help="where it was trained")
     parser.add_argument("--measure", help="comma-separated test sets to measure, e.g. bsd68")
+    parser.add_argument(
+        "--summary", type=Path, help="take the figures from this benchmark summary.json instead"
+    )
     args = parser.parse_args()
 
     best = args.run / "best.safetensors"
@@ -65,26 +107,28 @@ def main() -> None:
     config = meta["config"]
     noise = parse_noise(config["noise"]["train"])
     info = {key: meta[key] for key in ("model", "kwargs", "format", "denoisekit_version")}
-    history = meta.get("history", [])
-    epoch_seconds = {int(row["epoch"]): row["seconds"] for row in history}
+    trained = stages(best)
     info.update(
         {
             "description": args.description,
             "channels": config["data"]["channels"],
             "training_data": config["data"]["train"],
             "sigma_range": [noise.low, noise.high],
-            "epochs": meta["best_epoch"],
-            "steps": meta["best_epoch"] * steps_per_epoch(config),
+            "epochs": sum(stage["epochs"] for stage in trained),
+            "steps": sum(stage["steps"] for stage in trained),
             "patch_size": config["data"]["patch_size"],
             "batch_size": config["train"]["batch_size"],
             "hardware": args.hardware,
-            "train_minutes": round(epoch_seconds.get(meta["best_epoch"], 0.0) / 60, 1),
+            "train_minutes": round(sum(stage["train_minutes"] for stage in trained), 1),
+            "stages": trained,
             "val_psnr": round(meta["best_val_psnr"], 3),
             "params": meta.get("params"),
             "config": config,
         }
     )
-    if args.measure:
+    if args.summary:
+        info["measured"] = measured_in(args.summary, best)
+    elif args.measure:
         info["measured"] = measure(best, args.measure)
     WEIGHTS.mkdir(parents=True, exist_ok=True)
     with atomic_path(WEIGHTS / f"{args.name}.safetensors") as tmp:
