@@ -132,6 +132,7 @@ def test_networks_get_flops_and_channel_mismatch_is_refused(tmp_path: Path) -> N
     )
     entry = summary["results"][str(gray)]["25"]["run"]
     assert entry["kind"] == "network" and entry["gflop_per_mp"] > 0
+    assert summary["methods"]["run"]["colour"] == "a gray network"
     with pytest.raises(ConfigError, match="gray model"):
         run_benchmark(str(ckpt), str(colour), "25", tmp_path / "p", log=lambda _: None)
     assert not (tmp_path / "p").exists()

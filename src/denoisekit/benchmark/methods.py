@@ -52,13 +52,15 @@ def resolve_method(spec: str) -> Method:
         from ..train.checkpoint import load_checkpoint
 
         model, meta = load_checkpoint(path)
+        channels = getattr(model, "in_channels", None)
         return Method(
             label=spec if spec in shipped else _label_for(path),
             model=model,
             kind="network",
-            channels=getattr(model, "in_channels", None),
+            channels=channels,
             params=count_parameters(model),
             source=str(path),
+            colour="a gray network" if channels == 1 else Method.colour,
         )
     names = model_names()
     if spec in names:
