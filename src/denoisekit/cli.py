@@ -148,11 +148,7 @@ def _cmd_denoise(args: argparse.Namespace) -> None:
     )
     if summary.sigma_ignored:
         print("note: --sigma ignored: the model does not take a noise level", file=sys.stderr)
-    files = f"{summary.files} file{'s' if summary.files != 1 else ''}"
-    print(
-        f"{files}, {summary.megapixels:.1f} MP, {summary.seconds:.1f} s "
-        f"({', '.join(summary.models)}); wrote {summary.output}"
-    )
+    _print_files_summary(summary, ", ".join(summary.models))
 
 
 def _cmd_noise(args: argparse.Namespace) -> None:
@@ -161,10 +157,15 @@ def _cmd_noise(args: argparse.Namespace) -> None:
     summary = noise_paths(
         args.inputs, args.output, args.noise, seed=args.seed, fmt=args.format, progress=True
     )
+    _print_files_summary(summary, f"{summary.spec}, seed {args.seed}")
+
+
+def _print_files_summary(summary, what: str) -> None:
+    """The one line `denoise` and `noise` end with: files, megapixels, seconds, output."""
     files = f"{summary.files} file{'s' if summary.files != 1 else ''}"
     print(
-        f"{files}, {summary.megapixels:.1f} MP, {summary.seconds:.1f} s "
-        f"({summary.spec}, seed {args.seed}); wrote {summary.output}"
+        f"{files}, {summary.megapixels:.1f} MP, {summary.seconds:.1f} s ({what}); "
+        f"wrote {summary.output}"
     )
 
 

@@ -10,7 +10,6 @@ A burst folder holds one subfolder per scene, each with two or more noisy shots 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,7 @@ from torch.utils.data import Dataset
 from ..errors import DataError
 from ..io import Size, load_image
 from .folder import check_split, list_images, natural_key, split_indices
-from .patches import dihedral, random_crop
+from .patches import dihedral, item_generator, random_crop
 
 
 @dataclass
@@ -101,11 +100,6 @@ def load_bursts(
     return BurstSet(folder.name, scenes, kept, split=split, files=files)
 
 
-def _generator(seed: int, epoch: int, index: int) -> torch.Generator:
-    digest = hashlib.sha256(f"shots:{seed}:{epoch}:{index}".encode()).digest()
-    return torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") >> 1)
-
-
 NoiseFn = Callable[[Tensor, torch.Generator], tuple[Tensor, Tensor]]
 
 
@@ -151,7 +145,7 @@ class ShotCrops(Dataset):
     def __getitem__(self, index: int) -> Tensor:
         if not 0 <= index < len(self):
             raise IndexError(f"item {index} out of range for {len(self)} items")
-        generator = _generator(self.seed, self.epoch, index)
+        generator = item_generator("shots", self.seed, self.epoch, index)
         scene = self.scenes[index // self.per_scene]
         if self.noise is None:
             x = scene[torch.randperm(len(scene), generator=generator)[: self.shots]]

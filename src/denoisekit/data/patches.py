@@ -37,6 +37,13 @@ def augment(x: Tensor, generator: torch.Generator) -> Tensor:
     return dihedral(x, k)
 
 
+def item_generator(*key: object) -> torch.Generator:
+    """A generator seeded from a hash of `key` (e.g. seed, epoch, item index): the same item
+    draws the same numbers whatever the DataLoader workers or the order items are fetched in."""
+    digest = hashlib.sha256(":".join(str(part) for part in key).encode()).digest()
+    return torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") >> 1)
+
+
 def pad_to(image: Tensor, size: int) -> Tensor:
     """Pad (C, H, W) so H, W >= size: mirror (reflect) padding, split evenly on both sides."""
     x = image.unsqueeze(0)
@@ -121,8 +128,7 @@ class PatchDataset(Dataset):
     def __getitem__(self, index: int) -> Tensor:
         if not 0 <= index < len(self):
             raise IndexError(f"patch index {index} out of range for {len(self)} patches")
-        digest = hashlib.sha256(f"{self.seed}:{self.epoch}:{index}".encode()).digest()
-        generator = torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") >> 1)
+        generator = item_generator(self.seed, self.epoch, index)
         image = self.images[index // self.patches_per_image]
         patch = random_crop(image, self.patch_size, generator)
         return _augment(patch, generator) if self.augment else patch.clone()
