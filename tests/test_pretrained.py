@@ -167,3 +167,35 @@ def test_bare_name_of_a_local_checkpoint(weights, tmp_path, monkeypatch):
     assert denoisekit.load("mine").info["description"] == "tiny mine for tests"
     assert denoisekit.load("gray-blind").channels == 1
     assert denoisekit.load("./gray-blind.safetensors").channels == 3
+
+
+def test_resolve_weights_names_files_and_run_folders(weights, tmp_path, monkeypatch):
+    install_tiny(weights, "gray-blind")
+    run = tmp_path / "run"
+    install_tiny(run, "best")
+    monkeypatch.chdir(tmp_path)
+    assert pretrained.resolve_weights("gray-blind") == weights / "gray-blind.safetensors"
+    for spec in (run, "run", "run/best", "run/best.json", str(run / "best.safetensors")):
+        assert pretrained.resolve_weights(spec).resolve() == run / "best.safetensors"
+    with pytest.raises(DataError, match="--checkpoint: no checkpoint at run/last"):
+        pretrained.resolve_weights("run/last", "--checkpoint")
+    with pytest.raises(UnknownNameError, match="train.init: unknown pretrained .*gray-blind"):
+        pretrained.resolve_weights("gray-blnd", "train.init")
+
+
+def test_evaluate_takes_a_pretrained_name(weights, tmp_path, capsys):
+    install_tiny(weights, "gray-blind")
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (24, 24), dtype=np.uint8)).save(clean / "a.png")
+    out = tmp_path / "eval"
+    code = main(
+        ["evaluate", "--checkpoint", "gray-blind", "--data", str(clean), "--split", "all",
+         "--noise", "gaussian:0.1", "--out", str(out)]
+    )  # fmt: skip
+    assert code in (0, None)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["n"] == 1 and summary["protocol"]["checkpoint"] == "gray-blind"

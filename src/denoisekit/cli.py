@@ -74,12 +74,15 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     from .data import load_dataset
     from .evaluate import evaluate_pairs, make_noisy_pairs, protocol, write_evaluation
     from .noise import parse_noise
+    from .pretrained import resolve_weights
     from .train.checkpoint import load_checkpoint
 
-    model, meta = load_checkpoint(args.checkpoint)
+    model, meta = load_checkpoint(resolve_weights(args.checkpoint, "--checkpoint"))
     noise = parse_noise(args.noise, clip=args.clip)
     channels = meta.get("config", {}).get("data", {}).get("channels")
-    size = meta.get("config", {}).get("data", {}).get("size") if args.resize else None
+    size = args.size or (
+        meta.get("config", {}).get("data", {}).get("size") if args.resize else None
+    )
     images = load_dataset(
         args.data,
         split=args.split,
@@ -260,7 +263,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("evaluate", help="score a checkpoint on a data set with fixed noise")
-    p.add_argument("--checkpoint", required=True, help="path to a .safetensors checkpoint")
+    p.add_argument(
+        "--checkpoint",
+        required=True,
+        help="a .safetensors checkpoint, a run folder, or a pretrained name (e.g. color-blind)",
+    )
     p.add_argument("--data", required=True, help="named set (set12, bsd68, ...) or a folder")
     p.add_argument("--noise", required=True, help=NOISE_HELP)
     p.add_argument("--split", default="test", choices=["train", "val", "test", "all"])
@@ -268,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="noise seed (image i uses seed + i)")
     p.add_argument("--clip", action="store_true", help="clip the noisy input to [0,1]")
     p.add_argument("--resize", action="store_true", help="resize to the size the model trained on")
+    p.add_argument("--size", type=int, help="resize to SIZE x SIZE (e.g. 100 for pistachio)")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--skip-bad", action="store_true", help="skip unreadable images (counted)")
     p.add_argument("--out", required=True, help="folder for per_image.csv and summary.json")

@@ -55,7 +55,7 @@ class TrainConfig:
     epochs: int = 10
     batch_size: int = 32
     lr: float = 1e-3
-    loss: str = "l1"  # l1 | mse | bce | charbonnier
+    loss: str = "l1"  # l1 | mse | bce | charbonnier | ssim-l1
     optimizer: str = "adam"  # adam | adamw
     weight_decay: float = 0.0
     scheduler: str = "cosine"  # cosine | none

@@ -65,6 +65,47 @@ def pretrained_path(name: str) -> Path:
     return weights_dir() / f"{name}.safetensors"
 
 
+CHECKPOINT_SUFFIXES = (".safetensors", ".json")
+
+
+def looks_like_path(spec: str | Path) -> bool:
+    """Written as a path (a Path, a checkpoint suffix or a folder separator): never a name."""
+    if isinstance(spec, Path):
+        return True
+    return Path(spec).suffix in CHECKPOINT_SUFFIXES or "/" in spec or "\\" in spec
+
+
+def find_weights(spec: str | Path) -> Path | None:
+    """The `.safetensors` file `spec` names, or None when it names nothing that exists.
+
+    `spec` is a pretrained name (names win over files in the working folder unless written as a
+    path), a checkpoint with or without its suffix (`run/best`), or a run folder holding
+    `best.safetensors`.
+    """
+    if not looks_like_path(spec) and str(spec).strip() in pretrained_names():
+        return pretrained_path(str(spec).strip())
+    path = Path(str(spec).strip()).expanduser()
+    if path.is_dir():
+        path = path / "best"
+    if path.suffix in CHECKPOINT_SUFFIXES:
+        path = path.with_suffix("")
+    weights = path.with_name(path.name + ".safetensors")
+    return weights if weights.is_file() else None
+
+
+def resolve_weights(spec: str | Path, option: str = "checkpoint") -> Path:
+    """`find_weights`, or one line saying what `option` (the flag or key) accepts."""
+    found = find_weights(spec)
+    if found is not None:
+        return found
+    if looks_like_path(spec) or Path(str(spec)).expanduser().exists():
+        raise DataError(
+            f"{option}: no checkpoint at {spec} (give a .safetensors file, a run folder holding "
+            "best.safetensors, or a pretrained name)"
+        )
+    raise UnknownNameError(f"{option}: {unknown_pretrained(str(spec), pretrained_names())}")
+
+
 def unknown_pretrained(name: str, names: list[str]) -> UnknownNameError:
     if not names:
         return UnknownNameError(

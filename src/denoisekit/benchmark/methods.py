@@ -23,16 +23,6 @@ class Method:
     colour: str = "a colour network (all channels jointly)"  # how colour images are handled
 
 
-def _checkpoint_path(spec: str) -> Path | None:
-    """A checkpoint file, or a run folder holding best.safetensors; None if `spec` is neither."""
-    path = Path(spec).expanduser()
-    if path.is_dir() and (path / "best.safetensors").is_file():
-        return path / "best.safetensors"
-    if path.suffix in (".safetensors", ".json") and path.with_suffix(".safetensors").is_file():
-        return path.with_suffix(".safetensors")
-    return None
-
-
 def _label_for(path: Path) -> str:
     # run folders hold best/last: the folder names the model better than "best"
     return path.parent.name if path.stem in ("best", "last") else path.stem
@@ -40,14 +30,12 @@ def _label_for(path: Path) -> str:
 
 def resolve_method(spec: str) -> Method:
     """A shipped pretrained model, a registered classical filter, or a checkpoint."""
-    from ..pretrained import pretrained_names, pretrained_path
+    from ..pretrained import find_weights, looks_like_path, pretrained_names
     from ..registry import count_parameters, create_model, model_names
 
     spec = spec.strip()
     shipped = pretrained_names()
-    path = _checkpoint_path(spec)
-    if spec in shipped:
-        path = pretrained_path(spec)
+    path = find_weights(spec)
     if path is not None:
         from ..train.checkpoint import load_checkpoint
 
@@ -71,8 +59,7 @@ def resolve_method(spec: str) -> Method:
                 f"trained one by its checkpoint, e.g. --models runs/my-{spec}/best.safetensors"
             )
         return Method(spec, model, "classical", None, 0, spec, colour=model.colour)
-    looks_like_path = "/" in spec or spec.endswith((".safetensors", ".json"))
-    if looks_like_path:
+    if looks_like_path(spec):
         raise ConfigError(f"checkpoint not found: {spec} (give a .safetensors file or run folder)")
     raise UnknownNameError(
         f"unknown method {spec!r} (not a pretrained or registered name, not a checkpoint); "

@@ -21,7 +21,6 @@ from ..errors import ConfigError, UnknownNameError, close_names
 from .tiles import check_tiling, tiled_apply
 
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
-_CHECKPOINT_SUFFIXES = (".safetensors", ".json")
 
 
 def parse_sigma(value: Any, *, what: str = "sigma") -> float | None:
@@ -232,19 +231,6 @@ class LoadedDenoiser:
         return result
 
 
-def _is_path(source: str | Path) -> bool:
-    """Written as a path: a Path, a checkpoint suffix, or a folder separator in it."""
-    if isinstance(source, Path):
-        return True
-    return Path(source).suffix in _CHECKPOINT_SUFFIXES or "/" in source or "\\" in source
-
-
-def _is_file(source: str) -> bool:
-    """A checkpoint in the working folder named without its suffix (`best` for best.*)."""
-    path = Path(source)
-    return path.is_file() or path.with_name(path.name + ".safetensors").is_file()
-
-
 def named_models() -> tuple[list[str], list[str]]:
     """(pretrained names, classical filter names): what `load` accepts besides paths."""
     from ..pretrained import pretrained_names
@@ -265,7 +251,9 @@ def load(source: str | Path | nn.Module | LoadedDenoiser) -> LoadedDenoiser:
         return LoadedDenoiser(source)
     if not isinstance(source, (str, Path)):
         raise TypeError(f"expected a model name, a checkpoint path or an nn.Module, got {source!r}")
-    if not _is_path(source):
+    from ..pretrained import find_weights, looks_like_path
+
+    if not looks_like_path(source):
         pretrained, classical = named_models()
         if source in pretrained:
             from ..pretrained import load_pretrained, pretrained_info
@@ -275,11 +263,11 @@ def load(source: str | Path | nn.Module | LoadedDenoiser) -> LoadedDenoiser:
             from ..registry import create_model
 
             return LoadedDenoiser(create_model(source), {"model": source, "kind": "classical"})
-        if not _is_file(source):
+        if find_weights(source) is None:
             raise _unknown(source, pretrained, classical)
     from ..train.checkpoint import load_checkpoint
 
-    model, meta = load_checkpoint(source)
+    model, meta = load_checkpoint(find_weights(source) or source)
     return LoadedDenoiser(model, meta, name=Path(source).name.split(".")[0])
 
 

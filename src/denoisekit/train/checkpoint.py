@@ -109,19 +109,9 @@ def initial_weights(spec: str, model_name: str, kwargs: dict[str, Any]) -> dict[
     Refuses weights of another architecture or other kwargs, naming both, because loading them
     would fail halfway or (with matching shapes) silently start from the wrong network.
     """
-    from ..pretrained import pretrained_names, pretrained_path
+    from ..pretrained import resolve_weights
 
-    is_path = spec.endswith((".safetensors", ".json")) or "/" in spec or "\\" in spec
-    if not is_path and spec in pretrained_names():
-        path = pretrained_path(spec)
-    elif is_path:
-        path = _paths(spec)[0]
-        if not path.is_file():
-            raise DataError(f"train.init: no checkpoint {path}; give a pretrained name or a path")
-    else:
-        from ..pretrained import unknown_pretrained
-
-        raise unknown_pretrained(spec, pretrained_names())
+    path = resolve_weights(spec, "train.init")
     meta = read_meta(path)
     if meta.get("model") != model_name or (meta.get("kwargs") or {}) != kwargs:
         raise ConfigError(
