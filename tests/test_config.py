@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from denoisekit.config import (
@@ -74,3 +76,29 @@ def test_apply_overrides_does_not_mutate():
     base = {"train": {"lr": 1.0}}
     out = apply_overrides(base, ["train.lr=2"])
     assert base["train"]["lr"] == 1.0 and out["train"]["lr"] == 2
+
+
+SHIPPED_CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").rglob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED_CONFIGS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_shipped_configs_build(path):
+    """Every config in configs/ parses, builds its models, and names known losses and noises
+    (a typo there would otherwise surface only when someone starts a long training)."""
+    from denoisekit.noise import parse_noise
+    from denoisekit.registry import create_model
+    from denoisekit.train.losses import get_loss
+    from denoisekit.train.objectives import get_objective
+
+    text = path.read_text()
+    if "\nruns:" in text:
+        exp = load_experiment_config(path)
+        runs = [exp.run_config(name) for name in exp.runs]
+    else:
+        runs = [load_run_config(path)]
+    for run in runs:
+        create_model(run.model.name, **run.model.kwargs)
+        get_objective(run.train.objective, get_loss(run.train.loss))
+        for spec in (run.noise.train, run.noise.eval):
+            if spec and spec != "none" and not spec.endswith(".json"):
+                parse_noise(spec)
