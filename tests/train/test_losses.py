@@ -37,3 +37,16 @@ def test_ssim_l1_cares_about_texture_more_than_l1():
 def test_unknown_loss_lists_close_names():
     with pytest.raises(UnknownNameError, match="ssim-l1"):
         get_loss("ssim")
+
+
+def test_ssim_term_has_gradients():
+    # The metric `ssim` is detached float64; the loss must use the differentiable one, else
+    # ssim-l1 would silently train on its L1 part only.
+    gen = torch.Generator().manual_seed(2)
+    clean = torch.rand(1, 1, 24, 24, generator=gen)
+    denoised = (clean + 0.05 * torch.randn(clean.shape, generator=gen)).requires_grad_()
+    get_loss("ssim-l1")(denoised, clean).backward()
+    mixed = denoised.grad.clone()
+    denoised.grad = None
+    (0.16 * get_loss("l1")(denoised, clean)).backward()
+    assert (mixed - denoised.grad).abs().sum() > denoised.grad.abs().sum()
