@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .config import ExperimentConfig, RunConfig, read_yaml, save_yaml, to_dict
+from .config import ExperimentConfig, RunConfig, from_dict, read_yaml, save_yaml, to_dict
 from .errors import ConfigError
 from .evaluate import evaluate_pairs, make_noisy_pairs, protocol
 from .files import atomic_path, atomic_write_json
@@ -32,7 +32,12 @@ def _saved_epoch(run: RunConfig, run_dir: Path) -> int:
     last, saved = run_dir / "last.json", run_dir / "config.yaml"
     if not (last.is_file() and saved.is_file() and (run_dir / "best.safetensors").is_file()):
         return 0
-    if read_yaml(saved) != json.loads(json.dumps(to_dict(run))):
+    try:
+        # through from_dict, so keys added to RunConfig since (with their defaults) still match
+        same = from_dict(RunConfig, read_yaml(saved)) == run
+    except ConfigError:  # a key that no longer exists: not this config
+        return 0
+    if not same:
         return 0
     return int(json.loads(last.read_text()).get("epoch", 0))
 
