@@ -88,21 +88,14 @@ def ssim_differentiable(
     return (num / den).flatten(1).mean(1)
 
 
-def ssim(
-    x: Tensor,
-    y: Tensor,
-    *,
-    data_range: float = 1.0,
-    win_size: int = 11,
-    sigma: float = 1.5,
-    k1: float = 0.01,
-    k2: float = 0.03,
-) -> Tensor:
-    """Structural similarity per image (mean over the valid region and over channels), float64."""
+def ssim(x: Tensor, y: Tensor, **window: float) -> Tensor:
+    """Structural similarity per image (mean over the valid region and over channels), float64.
+
+    `window` takes `ssim_differentiable`'s keywords (data_range, win_size, sigma, k1, k2), whose
+    defaults are the Wang et al. protocol; inputs are detached first.
+    """
     x, y = _check(x, y)
-    return ssim_differentiable(
-        x, y, data_range=data_range, win_size=win_size, sigma=sigma, k1=k1, k2=k2
-    )
+    return ssim_differentiable(x, y, **window)
 
 
 def compute_all(denoised: Tensor, clean: Tensor) -> dict[str, Tensor]:

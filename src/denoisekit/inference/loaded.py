@@ -253,6 +253,7 @@ def load(source: str | Path | nn.Module | LoadedDenoiser) -> LoadedDenoiser:
         raise TypeError(f"expected a model name, a checkpoint path or an nn.Module, got {source!r}")
     from ..pretrained import find_weights, looks_like_path
 
+    weights = find_weights(source)
     if not looks_like_path(source):
         pretrained, classical = named_models()
         if source in pretrained:
@@ -263,11 +264,12 @@ def load(source: str | Path | nn.Module | LoadedDenoiser) -> LoadedDenoiser:
             from ..registry import create_model
 
             return LoadedDenoiser(create_model(source), {"model": source, "kind": "classical"})
-        if find_weights(source) is None:
+        if weights is None:
             raise _unknown(source, pretrained, classical)
     from ..train.checkpoint import load_checkpoint
 
-    model, meta = load_checkpoint(find_weights(source) or source)
+    # a path that names nothing goes through too: load_checkpoint says what is missing
+    model, meta = load_checkpoint(weights or source)
     return LoadedDenoiser(model, meta, name=Path(source).name.split(".")[0])
 
 

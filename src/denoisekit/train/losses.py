@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ..errors import unknown
+from ..metrics import ssim_differentiable
 
 
 def _bce(denoised: Tensor, clean: Tensor) -> Tensor:
@@ -24,8 +25,6 @@ def _charbonnier(denoised: Tensor, clean: Tensor, eps: float = 1e-3) -> Tensor:
 def _ssim_l1(denoised: Tensor, clean: Tensor) -> Tensor:
     # Zhao et al. (2017) mix a structural term with L1 (0.84 / 0.16): SSIM alone ignores flat
     # offsets, L1 alone under-weights texture. Needs images of at least 11x11 (the SSIM window).
-    from ..metrics import ssim_differentiable
-
     structural = 1 - ssim_differentiable(denoised, clean.clamp(0, 1))
     return 0.84 * structural.mean() + 0.16 * F.l1_loss(denoised, clean)
 
