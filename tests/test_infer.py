@@ -132,6 +132,26 @@ def test_sigma_auto_is_estimated_on_the_whole_image():
     assert blind.sigmas == [None]
 
 
+def test_a_noise_spec_gives_a_per_pixel_map_that_tiles_with_the_image(tmp_path):
+    from denoisekit.noise import parse_noise
+
+    ramp = torch.linspace(0.05, 0.95, 52).expand(1, 3, 40, 52).contiguous()
+    noisy, _ = parse_noise("poisson-gaussian:a=0.01,b=0.0004")(ramp, torch.Generator())
+    spec = parse_noise("poisson-gaussian:a=0.01,b=0.0004", level="pixel")
+    whole = spec.level_map(noisy)
+    model = Scale(3, noise_aware=True)
+    LoadedDenoiser(model).denoise(noisy, sigma="poisson-gaussian:a=0.01,b=0.0004")
+    assert torch.allclose(model.sigmas[-1], whole)
+    assert float(whole[..., 8:-8, -3].mean()) > 2 * float(whole[..., 8:-8, 2].mean())
+    model.sigmas.clear()
+    camera = tmp_path / "camera.json"
+    camera.write_text('{"noise": "poisson-gaussian:a=0.01,b=0.0004"}')
+    LoadedDenoiser(model).denoise(noisy, sigma=str(camera), tile=16, overlap=4)
+    assert len(model.sigmas) > 4  # tiled: each tile gets its crop of the whole image's map
+    assert any(torch.allclose(s, whole[..., :16, :16]) for s in model.sigmas)
+    assert isinstance(parse_sigma(spec.spec), type(spec))
+
+
 @pytest.mark.parametrize(
     "text,value",
     [
@@ -150,7 +170,9 @@ def test_parse_sigma(text, value):
         assert parse_sigma(text) == pytest.approx(value)
 
 
-@pytest.mark.parametrize("bad", ["abc", "-3", "300", "1/0", 25.0, float("nan"), -0.1, True])
+@pytest.mark.parametrize(
+    "bad", ["abc", "-3", "300", "1/0", 25.0, float("nan"), -0.1, True, "gaussian:abc"]
+)
 def test_bad_sigma_is_named(bad):
     with pytest.raises(ConfigError, match="sigma"):
         parse_sigma(bad)

@@ -78,8 +78,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     from .train.checkpoint import load_checkpoint
 
     model, meta = load_checkpoint(resolve_weights(args.checkpoint, "--checkpoint"))
-    noise = parse_noise(args.noise, clip=args.clip)
-    channels = meta.get("config", {}).get("data", {}).get("channels")
+    trained = meta.get("config", {})
+    level = args.noise_level or trained.get("noise", {}).get("level", "image")
+    noise = parse_noise(args.noise, clip=args.clip, level=level)
+    channels = trained.get("data", {}).get("channels")
     size = args.size or (
         meta.get("config", {}).get("data", {}).get("size") if args.resize else None
     )
@@ -274,6 +276,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="first N images only")
     p.add_argument("--seed", type=int, default=0, help="noise seed (image i uses seed + i)")
     p.add_argument("--clip", action="store_true", help="clip the noisy input to [0,1]")
+    p.add_argument(
+        "--noise-level",
+        choices=["image", "pixel"],
+        help="noise level a noise-aware model gets: one per image, or a per-pixel map "
+        "(default: what the checkpoint trained with)",
+    )
     p.add_argument("--resize", action="store_true", help="resize to the size the model trained on")
     p.add_argument("--size", type=int, help="resize to SIZE x SIZE (e.g. 100 for pistachio)")
     p.add_argument("--batch-size", type=int, default=8)
@@ -313,7 +321,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--sigma",
         default="auto",
         help="noise level for noise-aware models: auto (estimate per image), 25 (0-255 scale), "
-        "25/255 or 0.1 ([0,1] units); default auto",
+        "25/255 or 0.1 ([0,1] units), or the noise the photos carry as a spec or "
+        "camera.json from `calibrate` (a per-pixel level map); default auto",
     )
     p.add_argument("--tile", type=int, default=512, help="tile size in pixels (0: whole image)")
     p.add_argument("--overlap", type=int, default=32, help="tile overlap in pixels")

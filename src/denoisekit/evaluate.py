@@ -27,7 +27,7 @@ class NoisyPairs:
 
     clean: list[Tensor]  # (C, H, W) each
     noisy: list[Tensor]
-    sigma: list[float]
+    sigma: list[Tensor]  # a 0-d level, or a (1, H, W) map for a per-pixel noise level
     names: list[str] = field(default_factory=list)
 
 
@@ -41,7 +41,7 @@ def make_noisy_pairs(
         noisy, sigma = noise(clean.unsqueeze(0), generator)
         pairs.clean.append(clean)
         pairs.noisy.append(noisy[0])
-        pairs.sigma.append(float(sigma[0]))
+        pairs.sigma.append(sigma[0])
     return pairs
 
 
@@ -67,7 +67,7 @@ def denoise_pairs(
     model.eval()
     for group in _batches([n.shape for n in pairs.noisy], batch_size):
         noisy = torch.stack([pairs.noisy[i] for i in group]).to(device)
-        sigma = torch.tensor([pairs.sigma[i] for i in group], device=device)
+        sigma = torch.stack([pairs.sigma[i] for i in group]).to(device)
         start = time.perf_counter()
         denoised = model(noisy, sigma).float().clamp(0, 1).cpu()
         elapsed = (time.perf_counter() - start) / len(group)
@@ -103,6 +103,7 @@ def protocol(noise: NoiseModel, seed: int, **extra: Any) -> dict[str, Any]:
         "seed": seed,
         "noise_seeding": "torch.Generator seeded with seed + image index",
         "clip_noisy": noise.clip,
+        "noise_level": noise.level,
         "clamp_output": True,
         "psnr": "all pixels and channels, data range 1, no border crop",
         "ssim": SSIM_PROTOCOL,
@@ -138,7 +139,7 @@ def write_evaluation(result: dict[str, Any], pairs: NoisyPairs, proto: dict, out
     for i in range(len(pairs.clean)):
         name = pairs.names[i] if i < len(pairs.names) else str(i)
         writer.writerow(
-            [name, f"{pairs.sigma[i]:.6g}"]
+            [name, f"{float(pairs.sigma[i].mean()):.6g}"]
             + [f"{result['per_image'][m][i]:.6g}" for m in METRICS]
             + [f"{result['noisy_per_image'][m][i]:.6g}" for m in METRICS]
             + [f"{result['seconds'][i]:.6g}"]

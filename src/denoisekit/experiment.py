@@ -8,6 +8,7 @@ Every run is tested on the same test images with the same fixed noise.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -98,9 +99,14 @@ def run_experiment(
         limit=d.eval_limit,
         skip_bad=d.skip_bad,
     )
-    eval_noise = parse_noise(first.noise.eval or first.noise.train, clip=first.noise.clip)
+    eval_noise = parse_noise(
+        first.noise.eval or first.noise.train, clip=first.noise.clip, level=first.noise.level
+    )
     eval_noise = eval_noise.at_midpoint()
     test_pairs = make_noisy_pairs(test_set.images, eval_noise, first.seed, test_set.names)
+    # Runs trained with another noise-level form (noise.level) get the same noisy images with
+    # their form of the level: the noise draws do not depend on it.
+    pairs_by_level = {eval_noise.level: test_pairs}
 
     out_dir.mkdir(parents=True, exist_ok=True)
     save_yaml(
@@ -137,7 +143,13 @@ def run_experiment(
             )
         model, meta = load_checkpoint(run_dir / "best.safetensors")
         last_meta = read_meta(run_dir / "last.safetensors")
-        result = evaluate_pairs(model, test_pairs, batch_size=run.train.eval_batch_size)
+        level = run.noise.level
+        if level not in pairs_by_level:
+            noise = replace(eval_noise, level=level)
+            pairs_by_level[level] = make_noisy_pairs(
+                test_set.images, noise, first.seed, test_set.names
+            )
+        result = evaluate_pairs(model, pairs_by_level[level], batch_size=run.train.eval_batch_size)
         if noisy_block is None:
             noisy_block = {
                 "per_image": result["noisy_per_image"],
@@ -149,6 +161,7 @@ def run_experiment(
             "kwargs": run.model.kwargs,
             "loss": run.train.loss,
             "objective": run.train.objective,
+            "noise_level": level,
             "lr": run.train.lr,
             "params": meta.get("params"),
             "epochs": run.train.epochs,

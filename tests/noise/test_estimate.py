@@ -8,7 +8,12 @@ import pytest
 import torch
 
 from denoisekit.noise import gaussian
-from denoisekit.noise.estimate import estimate_sigma, haar_diagonal, sigma_or_estimate
+from denoisekit.noise.estimate import (
+    estimate_sigma,
+    haar_diagonal,
+    local_intensity,
+    sigma_or_estimate,
+)
 
 
 def smooth(batch: int = 1, channels: int = 1, size: int = 128) -> torch.Tensor:
@@ -64,3 +69,17 @@ def test_sigma_or_estimate_prefers_the_given_level() -> None:
     noisy = gaussian(smooth(), 0.1, generator=torch.Generator().manual_seed(0))
     assert sigma_or_estimate(noisy, 0.3) == 0.3
     torch.testing.assert_close(sigma_or_estimate(noisy, None), estimate_sigma(noisy))
+
+
+def test_local_intensity_is_a_local_channel_mean():
+    flat = torch.full((1, 3, 12, 12), 0.25)
+    assert torch.allclose(local_intensity(flat), torch.full((1, 1, 12, 12), 0.25))
+    left_right = torch.zeros(1, 3, 20, 20)
+    left_right[..., 10:] = 0.8
+    level = local_intensity(left_right)
+    assert level.shape == (1, 1, 20, 20)
+    assert float(level[0, 0, 5, 2]) == 0.0 and float(level[0, 0, 5, 17]) == pytest.approx(0.8)
+    noisy = 0.25 + 0.1 * torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    # averaging 3 channels x 25 pixels cuts the noise about sqrt(75)-fold
+    assert float(local_intensity(noisy)[..., 4:-4, 4:-4].std()) < 0.1 / 6
+    assert local_intensity(torch.rand(1, 1, 2, 2)).shape == (1, 1, 2, 2)  # tiny: edges repeated

@@ -240,3 +240,40 @@ def test_unknown_kind_lists_close_names():
         parse_noise("gausian:0.1")
     with pytest.raises(UnknownNameError, match="speckle"):
         parse_noise("gaussian:0.1+speckel:0.1")
+
+
+def _ramp(n=2, channels=3, size=64):
+    """Brightness rising left to right from 0 to 1, the same in every channel."""
+    return torch.linspace(0, 1, size).view(1, 1, 1, size).expand(n, channels, size, size).clone()
+
+
+def test_pixel_level_follows_the_signal_for_poisson_gaussian():
+    clean = _ramp()
+    noise = parse_noise("poisson-gaussian:a=0.01,b=0.0004", level="pixel")
+    noisy, level = noise(clean, _gen())
+    assert level.shape == (2, 1, 64, 64)
+    expected = (0.01 * clean[:, :1] + 0.0004).sqrt()
+    inner = (slice(None), slice(None), slice(4, -4), slice(8, -4))  # away from the dark end
+    assert torch.allclose(level[inner], expected[inner], rtol=0.1)
+    # the map is read from the noisy image, never the clean one: the same noisy batch gives it
+    assert torch.allclose(noise.level_map(noisy), level)
+
+
+def test_pixel_level_of_kinds_that_ignore_the_signal_is_flat():
+    clean = _ramp()
+    image_level = parse_noise("gaussian:0-0.2+jpeg:60")(clean, _gen())[1]
+    noisy, level = parse_noise("gaussian:0-0.2+jpeg:60", level="pixel")(clean, _gen())
+    # the gaussian part draws the same sigmas; JPEG adds its nominal 0 to the map
+    assert torch.allclose(level.amax((1, 2, 3)), level.amin((1, 2, 3)))
+    assert level[:, 0, 0, 0].tolist() == pytest.approx(
+        parse_noise("gaussian:0-0.2")(clean, _gen())[1].tolist(), abs=1e-6
+    )
+    assert not torch.allclose(image_level, level[:, 0, 0, 0])  # image level measures JPEG too
+
+
+def test_noise_level_form_is_part_of_the_model():
+    image = parse_noise("poisson:30")
+    pixel = parse_noise("poisson:30", level="pixel")
+    assert image != pixel and image.per_pixel() == pixel and pixel.at_midpoint().level == "pixel"
+    with pytest.raises(ConfigError, match="use image or pixel"):
+        parse_noise("poisson:30", level="channel")

@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -20,27 +20,40 @@ from torch import Tensor, nn
 from ..errors import ConfigError, UnknownNameError, close_names
 from .tiles import check_tiling, tiled_apply
 
+if TYPE_CHECKING:
+    from ..noise import NoiseModel
+
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 
 
-def parse_sigma(value: Any, *, what: str = "sigma") -> float | None:
-    """A noise level in [0, 1] units, or None for "estimate it" (`None`, `"auto"`).
+def parse_sigma(value: Any, *, what: str = "sigma") -> float | NoiseModel | None:
+    """A noise level in [0, 1] units, None for "estimate it" (`None`, `"auto"`), or the
+    `NoiseModel` of a noise spec.
 
     Numbers are [0, 1] units. Text may also be `25/255`, or a plain number above 1, which is read
     on the 0-255 scale (`"25"` -> 25/255; the CLI's `--sigma 25`). A float above 1 is refused: in
-    Python, write 25 / 255. Anything else is a ConfigError naming the value.
+    Python, write 25 / 255. A noise spec (`poisson-gaussian:a=0.01,b=0.0004`, a `camera.json`
+    from `denoisekit calibrate`, or a `NoiseModel`) says what noise the image carries: the model
+    then gets its per-pixel level map (`NoiseModel.level_map`). Anything else is a ConfigError
+    naming the value.
     """
+    from ..noise import NoiseModel, parse_noise
+
     if value is None:
         return None
+    if isinstance(value, NoiseModel):
+        return value.per_pixel()
     if isinstance(value, str):
         text = value.strip().lower()
         if text == "auto":
             return None
+        if ":" in text or text.endswith(".json"):
+            return parse_noise(value.strip(), level="pixel")
         m = re.fullmatch(rf"({_NUMBER})(?:/({_NUMBER}))?", text)
         if not m or (m.group(2) is not None and float(m.group(2)) == 0):
             raise ConfigError(
                 f"{what} {value!r} is not a noise level; write auto, 25 (0-255 scale), "
-                "25/255 or 0.1 ([0,1] units)"
+                "25/255, 0.1 ([0,1] units) or a noise spec such as camera.json"
             )
         level = float(m.group(1)) / (float(m.group(2)) if m.group(2) else 1.0)
         if m.group(2) is None and level > 1:
@@ -128,7 +141,8 @@ class LoadedDenoiser:
             (as in `io.split_alpha`).
         sigma: noise std in [0, 1] units, or None / "auto" to estimate it per image
             (`noise.estimate.estimate_sigma`, on the whole image, so every tile gets the same
-            level). Only noise-aware models use it; the others ignore it.
+            level), or the noise spec the image carries (see `parse_sigma`) for a per-pixel
+            level map. Only noise-aware models use it; the others ignore it.
         tile, overlap: tile size and overlap in pixels (tile None or 0: whole image at once);
             memory grows with the tile, not the image.
 
@@ -144,12 +158,17 @@ class LoadedDenoiser:
 
     @torch.no_grad()
     def denoise_batch(
-        self, noisy: Tensor, sigma: float | None = None, tile: int | None = 512, overlap: int = 32
+        self,
+        noisy: Tensor,
+        sigma: float | NoiseModel | None = None,
+        tile: int | None = 512,
+        overlap: int = 32,
     ) -> Tensor:
         """(B, C, H, W) float in [0, 1] -> denoised (B, C, H, W) float32 in [0, 1].
 
         No alpha here: C is the colour channel count (see `denoise` for the channel rules).
-        `sigma` in [0, 1] units or None to estimate it per image (noise-aware models only).
+        `sigma` in [0, 1] units, None to estimate it per image, or a `NoiseModel` for a
+        per-pixel map (noise-aware models only).
         """
         if noisy.dim() != 4:
             raise ValueError(f"expected a (B, C, H, W) batch, got shape {tuple(noisy.shape)}")
@@ -167,8 +186,17 @@ class LoadedDenoiser:
                 f"model {self.name!r} takes {want}-channel images and cannot denoise a "
                 f"{c}-channel one"
             )
+        from ..noise import NoiseModel
+
         device = self.device
-        if self.noise_aware:
+        if self.noise_aware and isinstance(sigma, NoiseModel):
+            # The map is read from the whole image, then tiled with it as one more channel.
+            batch = torch.cat([batch, sigma.level_map(batch)], dim=1)
+
+            def run(crop: Tensor) -> Tensor:
+                crop = crop.to(device)
+                return self.model(crop[:, :-1], crop[:, -1:])
+        elif self.noise_aware:
             levels = self._levels(batch, sigma)
 
             def run(crop: Tensor) -> Tensor:

@@ -5,6 +5,7 @@ Pure functions on (B, C, H, W) tensors; no model, no training, no randomness.
 
 from __future__ import annotations
 
+import torch.nn.functional as F
 from torch import Tensor
 
 # Median absolute deviation of a zero-mean Gaussian is sigma * Phi^-1(3/4) = 0.6745 * sigma.
@@ -52,3 +53,20 @@ def sigma_or_estimate(noisy: Tensor, sigma: Tensor | float | None) -> Tensor | f
     """`sigma` when the caller knows it, else `estimate_sigma(noisy)` (B,): the blind fallback
     that noise-aware models use, so `model(noisy)` works without a noise level."""
     return estimate_sigma(noisy) if sigma is None else sigma
+
+
+def local_intensity(noisy: Tensor, size: int = 5) -> Tensor:
+    """Local mean brightness of `noisy` (B, C, H, W) -> (B, 1, H, W): the channel mean averaged
+    over a `size` x `size` window (edges reflected).
+
+    Signal-dependent noise levels (Poisson-Gaussian variance a*x + b) need the clean intensity
+    x, which a denoiser never has; the channel and window average cuts the noise in this
+    estimate by sqrt(C * size^2) (15x for RGB, 5x5) while keeping it local. Computed in float32.
+    """
+    if noisy.ndim != 4:
+        raise ValueError(f"expected a (B, C, H, W) batch, got shape {tuple(noisy.shape)}")
+    mean = noisy.detach().float().mean(dim=1, keepdim=True)
+    pad = size // 2
+    mode = "reflect" if min(mean.shape[-2:]) > pad else "replicate"
+    padded = F.pad(mean, (pad, pad, pad, pad), mode=mode)
+    return F.avg_pool2d(padded, size, stride=1)

@@ -46,7 +46,10 @@ class Param:
 class Kind:
     """A noise kind: `apply(x, params, generator)` returns the degraded batch; `level(x, y,
     params)` the (B,) standard deviation it added going from x to y; `nominal(values)` that
-    standard deviation on a flat mid-gray (0.5) image, for a single representative number."""
+    standard deviation on a flat mid-gray (0.5) image, for a single representative number;
+    `pixel(intensity, params)` the standard deviation at each pixel, (B, 1, H, W), given the
+    local intensity there (B, 1, H, W): None for kinds whose level does not follow the signal
+    (their per-image `level` stands for every pixel)."""
 
     name: str
     params: tuple[Param, ...]
@@ -55,6 +58,7 @@ class Kind:
     apply: Callable[[Tensor, Params, torch.Generator | None], Tensor]
     level: Callable[[Tensor, Tensor, Params], Tensor]
     nominal: Callable[[dict[str, float]], float]
+    pixel: Callable[[Tensor, Params], Tensor] | None = None
 
 
 def _mean(x: Tensor) -> Tensor:
@@ -81,6 +85,11 @@ def _salt_pepper_level(x: Tensor, p: Params) -> Tensor:
     return (amount.flatten() * _mean(square.float())).sqrt()
 
 
+def _per_image(p: Params, name: str, like: Tensor) -> Tensor:
+    """Parameter `name` shaped (B, 1, 1, 1) to broadcast against a (B, 1, H, W) map."""
+    return p[name].to(like.device, like.dtype).view(-1, 1, 1, 1)
+
+
 def _levels(bits: Tensor) -> Tensor:
     return 2.0 ** bits.round() - 1
 
@@ -94,6 +103,7 @@ _KINDS = (
         lambda x, p, g: nf.gaussian(x, p["sigma"], generator=g),
         lambda x, y, p: p["sigma"],
         lambda v: v["sigma"],
+        lambda i, p: _per_image(p, "sigma", i).expand_as(i),
     ),
     Kind(
         "poisson",
@@ -103,6 +113,7 @@ _KINDS = (
         lambda x, p, g: nf.poisson(x, p["peak"], generator=g),
         lambda x, y, p: (_mean(x.clamp(min=0).float()) / p["peak"].to(x.device)).sqrt(),
         lambda v: math.sqrt(0.5 / v["peak"]),
+        lambda i, p: (i.clamp(min=0) / _per_image(p, "peak", i)).sqrt(),
     ),
     Kind(
         "poisson-gaussian",
@@ -114,6 +125,7 @@ _KINDS = (
             p["a"].to(x.device) * _mean(x.clamp(min=0).float()) + p["b"].to(x.device)
         ).sqrt(),
         lambda v: math.sqrt(0.5 * v["a"] + v["b"]),
+        lambda i, p: (_per_image(p, "a", i) * i.clamp(min=0) + _per_image(p, "b", i)).sqrt(),
     ),
     Kind(
         "speckle",
@@ -123,6 +135,7 @@ _KINDS = (
         lambda x, p, g: nf.speckle(x, p["sigma"], generator=g),
         lambda x, y, p: p["sigma"].to(x.device) * _rms(x.float()),
         lambda v: 0.5 * v["sigma"],
+        lambda i, p: _per_image(p, "sigma", i) * i.clamp(min=0),
     ),
     Kind(
         "salt-pepper",

@@ -21,6 +21,7 @@ import json
 import math
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +30,8 @@ from torch import Tensor
 
 from ..errors import ConfigError, DenoiseKitError, unknown
 from . import functional as nf
-from .kinds import KINDS, Kind, Param
+from .estimate import local_intensity
+from .kinds import KINDS, Kind, Param, Params
 
 _NUMBER = r"[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?"
 _SIGNED = rf"-?{_NUMBER}(?:/{_NUMBER})?"
@@ -105,17 +107,27 @@ class Stage:
         return out
 
 
+LEVELS = ("image", "pixel")
+
+
 @dataclass(frozen=True)
 class NoiseModel:
-    """A parsed noise spec; `__call__(clean, generator) -> (noisy, sigma per image)`.
+    """A parsed noise spec; `__call__(clean, generator) -> (noisy, noise level)`.
 
     `spec` is the text it was parsed from (a `.json` part replaced by the spec it holds), so
-    `parse_noise(model.spec) == model`. Two models are equal when their stages and `clip` are.
+    `parse_noise(model.spec) == model`. Two models are equal when their stages, `clip` and
+    `level` are. `level` is the form of the noise level handed to noise-aware models: "image",
+    one number per image, or "pixel", a (B, 1, H, W) map (see `level_map`).
     """
 
     spec: str = field(compare=False)
     stages: tuple[Stage, ...]
     clip: bool = False
+    level: str = "image"
+
+    def __post_init__(self) -> None:
+        if self.level not in LEVELS:
+            raise ConfigError(f"noise level {self.level!r}: use image or pixel")
 
     @property
     def kind(self) -> str:
@@ -153,7 +165,37 @@ class NoiseModel:
         if not self.is_range:
             return self
         stages = tuple(stage.at_midpoint() for stage in self.stages)
-        return NoiseModel("+".join(s.spec for s in stages), stages, self.clip)
+        return NoiseModel("+".join(s.spec for s in stages), stages, self.clip, self.level)
+
+    def per_pixel(self) -> NoiseModel:
+        """The same noise, its level given as a per-pixel map."""
+        return NoiseModel(self.spec, self.stages, self.clip, "pixel")
+
+    def level_map(self, noisy: Tensor, params: Sequence[Params] | None = None) -> Tensor:
+        """The noise standard deviation at each pixel of `noisy` (B, C, H, W) -> (B, 1, H, W).
+
+        Kinds whose noise follows the signal (poisson, poisson-gaussian, speckle) read the
+        local intensity of `noisy` itself (`estimate.local_intensity`), never the clean image,
+        so the same map can be made for a real photo whose noise spec is known (e.g. from
+        `denoisekit calibrate`) and training sees exactly what inference will. Other kinds add
+        their nominal level (`NoiseModel.sigma`'s per-stage term; 0 for blur and JPEG)
+        everywhere. `params`: the values each stage drew, (B,) each; by default every range at
+        its midpoint.
+        """
+        n = noisy.shape[0]
+        if params is None:
+            params = [s.draw(n, None) for s in self.at_midpoint().stages]
+        intensity = local_intensity(noisy)
+        variance = torch.zeros_like(intensity)
+        for stage, p in zip(self.stages, params, strict=True):
+            kind = KINDS[stage.kind]
+            if kind.pixel is not None:
+                std = kind.pixel(intensity, p)
+            else:
+                per_image = [kind.nominal({k: float(v[i]) for k, v in p.items()}) for i in range(n)]
+                std = torch.tensor(per_image).to(intensity).view(-1, 1, 1, 1)
+            variance = variance + std.square()
+        return variance.sqrt().clamp(0.0, 1.0)
 
     def __call__(
         self, clean: Tensor, generator: torch.Generator | None = None
@@ -166,17 +208,22 @@ class NoiseModel:
         sqrt(a * mean(x) + b); speckle: sigma * rms(x); salt-pepper: its expected root mean
         square change; jpeg, quantize: the measured root mean square change; motion blur: 0),
         each measured on that stage's input. Noise-level-aware models take it as their map.
+        With `level="pixel"` the second result is instead the (B, 1, H, W) `level_map` of the
+        noisy batch.
         """
         n = clean.shape[0]
-        x, levels = clean, []
+        x, levels, drawn = clean, [], []
         for stage in self.stages:
             kind = KINDS[stage.kind]
             params = stage.draw(n, generator)
             y = kind.apply(x, params, generator)
             levels.append(kind.level(x, y, params).detach().float().cpu())
+            drawn.append(params)
             x = y
         if self.clip:
             x = nf.clip(x)
+        if self.level == "pixel":
+            return x, self.level_map(x, drawn).cpu()
         if len(levels) == 1:
             sigma = levels[0]
         else:
@@ -289,10 +336,11 @@ def _is_file_part(part: str) -> bool:
     return part.strip().lower().endswith(".json")
 
 
-def parse_noise(spec: str | os.PathLike, *, clip: bool = False) -> NoiseModel:
+def parse_noise(spec: str | os.PathLike, *, clip: bool = False, level: str = "image") -> NoiseModel:
     """Parse a spec (see the module docstring) into a `NoiseModel`; `clip` clips the result to
-    [0, 1]. A bad spec is a ConfigError naming the bad part with a valid example of its kind
-    (an unknown kind: an UnknownNameError listing close names)."""
+    [0, 1]; `level` is "image" or "pixel" (see `NoiseModel`). A bad spec is a ConfigError
+    naming the bad part with a valid example of its kind (an unknown kind: an UnknownNameError
+    listing close names)."""
     if isinstance(spec, os.PathLike):
         spec = os.fspath(spec)
     if not isinstance(spec, str) or not spec.strip():
@@ -315,7 +363,7 @@ def parse_noise(spec: str | os.PathLike, *, clip: bool = False) -> NoiseModel:
             texts.append(part)
             stages.append(_parse_part(part))
     from_file = any(_is_file_part(p) for p in parts)
-    return NoiseModel("+".join(texts) if from_file else spec, tuple(stages), clip)
+    return NoiseModel("+".join(texts) if from_file else spec, tuple(stages), clip, level)
 
 
 def _split(spec: str) -> list[str]:

@@ -172,11 +172,13 @@ def train(
     loss_fn = get_loss(t.loss)
     noise = None
     if not is_none(config.noise.train):
-        noise = parse_noise(config.noise.train, clip=config.noise.clip)
+        noise = parse_noise(config.noise.train, clip=config.noise.clip, level=config.noise.level)
     eval_spec = validation_noise_spec(config)  # None: no clean validation images
     eval_noise = None
     if eval_spec is not None:
-        eval_noise = parse_noise(eval_spec, clip=config.noise.clip).at_midpoint()
+        eval_noise = parse_noise(
+            eval_spec, clip=config.noise.clip, level=config.noise.level
+        ).at_midpoint()
 
     # Everything a config can get wrong is checked before any data is read or file written.
     torch.manual_seed(config.seed)  # model initialisation repeats with the seed

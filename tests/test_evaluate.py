@@ -1,0 +1,76 @@
+"""Evaluation pairs carry the noise level in the form the noise model gives it (number or map),
+and a checkpoint trained with per-pixel levels is evaluated with them."""
+
+import csv
+import json
+
+import numpy as np
+import torch
+from PIL import Image
+
+from denoisekit.cli import main
+from denoisekit.evaluate import denoise_pairs, make_noisy_pairs
+from denoisekit.models.base import Denoiser
+from denoisekit.noise import parse_noise
+
+
+class SeesSigma(Denoiser):
+    """Returns its input and remembers the noise level it was handed."""
+
+    noise_aware = True
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def denoise_padded(self, noisy, sigma):
+        self.seen.append(sigma)
+        return noisy
+
+
+def test_pairs_hand_the_model_a_number_or_a_map():
+    images = [torch.rand(3, 16, 16, generator=torch.Generator().manual_seed(i)) for i in range(3)]
+    spec = "poisson-gaussian:a=0.01,b=0.0004"
+    model = SeesSigma()
+    denoise_pairs(model, make_noisy_pairs(images, parse_noise(spec), seed=0), batch_size=3)
+    flat = model.seen[-1]
+    assert torch.allclose(flat.amax((1, 2, 3)), flat.amin((1, 2, 3)))
+    pairs = make_noisy_pairs(images, parse_noise(spec, level="pixel"), seed=0)
+    denoise_pairs(model, pairs, batch_size=3)
+    varying = model.seen[-1]
+    assert varying.shape == (3, 1, 16, 16)
+    assert torch.allclose(varying, torch.stack(pairs.sigma))
+    assert bool((varying.amax((1, 2, 3)) > varying.amin((1, 2, 3)) * 1.1).all())
+
+
+def test_checkpoint_trained_with_pixel_levels_is_evaluated_with_them(tmp_path):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(8):
+        Image.fromarray(rng.integers(0, 255, (16, 16, 3), dtype=np.uint8)).save(folder / f"{i}.png")
+    run = tmp_path / "run"
+    settings = [
+        f"data.train={folder}",
+        "data.channels=3",
+        "model.name=drunet",
+        "model.kwargs={in_channels: 3, channels: [4, 8, 8, 8], blocks: 1}",
+        "noise.train=poisson-gaussian:a=0.01,b=0.0004",
+        "noise.level=pixel",
+        "train.epochs=1",
+        "train.batch_size=4",
+        "train.precision=32-true",
+    ]
+    args = ["train", "--out", str(run)] + [a for s in settings for a in ("--set", s)]
+    assert main(args) == 0
+    out = tmp_path / "eval"
+    base = ["evaluate", "--checkpoint", str(run), "--data", str(folder), "--split", "all"]
+    assert main([*base, "--noise", "poisson-gaussian:a=0.01,b=0.0004", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["protocol"]["noise_level"] == "pixel"
+    with open(out / "per_image.csv", newline="") as f:
+        assert all(0.01 < float(row["sigma"]) < 0.11 for row in csv.DictReader(f))
+    forced = tmp_path / "eval-image"
+    args = [*base, "--noise", "gaussian:0.1", "--noise-level", "image", "--out", str(forced)]
+    assert main(args) == 0
+    assert json.loads((forced / "summary.json").read_text())["protocol"]["noise_level"] == "image"
