@@ -21,7 +21,7 @@ Two estimators:
 - **burst** (`calibrate_burst`): from N >= 2 shots of one static scene. The per-pixel mean over
   the shots is the clean estimate and the unbiased per-pixel variance is the noise; texture
   does not matter, so it is far more accurate. Shots that choose a pixel's bin are kept
-  apart from those that measure it (see `_burst_bins`).
+  apart from those that measure it (see `burststats.burst_bins`).
 
 Colour images are fitted with all channels pooled (one (a, b) for the camera, as the noise
 spec has one). Clipping at 0 and 1 pulls means inwards and shrinks variances; bins with a
@@ -43,17 +43,16 @@ import numpy as np
 import torch
 
 from ..errors import DataError
+from .burststats import BINS, Shots, burst_bins
 from .flatblocks import BlockStats, bin_blocks, block_stats, first_pass, noise_like
-from .linefit import Bins, fit_line, is_clipped, line_errors
+from .linefit import Bins, fit_line, line_errors
 
 MIN_SIDE = 32  # pixels; smaller images hold too few noise samples to fit two parameters
 BLOCK = 16  # side of the blocks tested for flatness (single image)
-_BINS = 32  # intensity bins over [0, 1]
 # The fitted bins must span this much intensity and reach down to _MAX_LOW: otherwise b (the
 # variance at x = 0) is left to a long extrapolation, measured wrong by several times b (and
 # a by up to 20%) on photos whose flat areas were all bright or all of one brightness.
 _MIN_BINS, _MIN_SPAN, _MAX_LOW = 3, 0.25, 0.4
-_MIN_BURST_PIXELS = 64
 # Bins with more clipped values than this are left out: the clipping correction (which takes
 # a bin's clean intensities as normally spread) must stay a small correction.
 _MAX_CLIP = {"single": 0.05, "burst": 0.03}
@@ -211,9 +210,9 @@ def calibrate_images(
     if not stats:
         raise DataError("no images to calibrate from; " + _ADVICE)
     s = BlockStats.concat(stats)
-    a, b, bins = _fit(bin_blocks(s, first_pass(s), block, _BINS), "single")
+    a, b, bins = _fit(bin_blocks(s, first_pass(s), block, BINS), "single")
     for _ in range(3):
-        a, b, bins = _fit(bin_blocks(s, noise_like(s, a, b, block), block, _BINS), "single")
+        a, b, bins = _fit(bin_blocks(s, noise_like(s, a, b, block), block, BINS), "single")
     return _result(a, b, "single", bins, names)
 
 
@@ -227,12 +226,13 @@ def calibrate_burst(
 
     Per pixel and channel, the mean over the shots estimates the clean intensity and the
     unbiased variance (ddof=1) the noise variance; pixels are binned by intensity (with the
-    shots that choose the bin kept apart from those that measure it, see `_burst_bins`) and
-    the bin variances fitted with a line. Shots may come from a generator: memory holds one
-    shot plus a few running sums, whatever N. Raises DataError for fewer than 2 shots, shots
-    of different sizes, or a scene whose brightness spans too little to separate a from b.
+    shots that choose the bin kept apart from those that measure it, see
+    `burststats.burst_bins`) and the bin variances fitted with a line. Shots may come from a
+    generator: memory holds one shot plus a few running sums, whatever N. Raises DataError for
+    fewer than 2 shots, shots of different sizes, or a scene whose brightness spans too little
+    to separate a from b.
     """
-    groups = (_Shots(), _Shots())  # even- and odd-numbered shots
+    groups = (Shots(), Shots())  # even- and odd-numbered shots
     shape = None
     for n, shot in enumerate(shots):
         what = names[n] if n < len(names) else f"shot {n}"
@@ -251,76 +251,8 @@ def calibrate_burst(
             f"a burst needs at least 2 shots of the same scene, got {count}; "
             "give more shots, or drop --burst to calibrate from single images"
         )
-    a, b, bins = _fit(_burst_bins(*groups), "burst")
+    a, b, bins = _fit(burst_bins(*groups), "burst")
     return _result(a, b, "burst", bins, names)
-
-
-class _Shots:
-    """Running per-pixel sums over a group of shots, kept as float32 offsets from the first
-    shot so that the variance has no cancellation: n, mean, variance (ddof=1), clip count."""
-
-    def __init__(self) -> None:
-        self.n = 0
-
-    def add(self, shot: np.ndarray) -> None:
-        if self.n == 0:
-            self.first = shot.astype(np.float32)
-            self.sum = np.zeros_like(self.first)
-            self.square = np.zeros_like(self.first)
-            self.clipped = np.zeros(shot.shape, np.uint16)
-        else:
-            offset = shot.astype(np.float32) - self.first
-            self.sum += offset
-            self.square += offset**2
-        self.clipped += is_clipped(shot)
-        self.n += 1
-
-    def mean(self) -> np.ndarray:
-        return self.first + self.sum / self.n
-
-    def var(self) -> np.ndarray:
-        return (self.square - self.sum**2 / self.n) / max(self.n - 1, 1)
-
-
-def _burst_bins(even: _Shots, odd: _Shots) -> Bins:
-    """Bin pixels by their mean over some shots; the other shots give the bin's mean
-    intensity and its noise variance (ddof=1).
-
-    Binning by a noisy mean and measuring with the same shots is biased: in a bin, the
-    pixels that noise pushed in outnumber those it pushed out wherever the histogram slopes,
-    and where clipping skews the noise, the variance of a pixel correlates with its mean.
-    Shots that did not choose the bin are independent of that choice, so their mean and
-    variance are unbiased. The even and odd shots take turns (with 3 shots, the odd one
-    chooses and the two even ones measure). With 2 shots this is impossible and both choose
-    and measure (biased where the histogram is steep: take more shots).
-    """
-    if odd.n == 1 and even.n == 1:  # 2 shots: the mean and variance of the pair
-        mean = (even.first + odd.first) / 2
-        var = (even.first - odd.first) ** 2 / 2
-        clip = (even.clipped + odd.clipped) / 2
-        rounds = [(mean, mean, var, clip, 2)]
-    else:
-        rounds = [
-            (chooser.mean(), measure.mean(), measure.var(), measure.clipped / measure.n, measure.n)
-            for chooser, measure in ((odd, even), (even, odd))
-            if measure.n >= 2
-        ]
-    count, intensity, square, var, clip, noise = (np.zeros(_BINS) for _ in range(6))
-    for chooser_mean, mean, pixel_var, clipped, shots in rounds:
-        which = np.clip((chooser_mean * _BINS).astype(int), 0, _BINS - 1)
-        count += np.bincount(which, minlength=_BINS)
-        intensity += np.bincount(which, mean, minlength=_BINS)
-        square += np.bincount(which, mean.astype(np.float64) ** 2, minlength=_BINS)
-        var += np.bincount(which, pixel_var, minlength=_BINS)
-        noise += np.bincount(which, pixel_var / shots, minlength=_BINS)
-        clip += np.bincount(which, clipped, minlength=_BINS)
-    ok = count >= _MIN_BURST_PIXELS * len(rounds)
-    count = np.maximum(count, 1)
-    mean = intensity / count
-    # Spread of the clean intensity in a bin: that of the measured means less their noise.
-    spread = np.sqrt(np.maximum(square / count - mean**2 - noise / count, 0.0))
-    bins = Bins(mean, var / count, count / len(rounds), clip / count, spread)
-    return bins.select(ok)
 
 
 def _shape(shape: tuple[int, ...]) -> str:
