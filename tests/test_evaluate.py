@@ -74,3 +74,11 @@ def test_checkpoint_trained_with_pixel_levels_is_evaluated_with_them(tmp_path):
     args = [*base, "--noise", "gaussian:0.1", "--noise-level", "image", "--out", str(forced)]
     assert main(args) == 0
     assert json.loads((forced / "summary.json").read_text())["protocol"]["noise_level"] == "image"
+    blind = tmp_path / "eval-auto"
+    args = [*base, "--noise", "gaussian:0.1", "--noise-level", "auto", "--out", str(blind)]
+    assert main(args) == 0
+    assert json.loads((blind / "summary.json").read_text())["protocol"]["noise_level"] == "auto"
+    with open(blind / "per_image.csv", newline="") as f:
+        estimated = [float(row["sigma"]) for row in csv.DictReader(f)]
+    # estimated from each noisy image (the 16x16 random images read as extra noise), not 0.1
+    assert len(set(estimated)) == len(estimated) and all(e != 0.1 for e in estimated)

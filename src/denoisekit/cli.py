@@ -80,7 +80,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     model, meta = load_checkpoint(resolve_weights(args.checkpoint, "--checkpoint"))
     trained = meta.get("config", {})
     level = args.noise_level or trained.get("noise", {}).get("level", "image")
-    noise = parse_noise(args.noise, clip=args.clip, level=level)
+    noise = parse_noise(args.noise, clip=args.clip, level="image" if level == "auto" else level)
     channels = trained.get("data", {}).get("channels")
     size = args.size or (
         meta.get("config", {}).get("data", {}).get("size") if args.resize else None
@@ -95,10 +95,15 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         skip_bad=args.skip_bad,
     )
     pairs = make_noisy_pairs(images.images, noise, args.seed, images.names)
+    if level == "auto":
+        from .noise.estimate import estimate_sigma
+
+        pairs.sigma = [estimate_sigma(noisy.unsqueeze(0))[0] for noisy in pairs.noisy]
     result = evaluate_pairs(model, pairs, batch_size=args.batch_size)
     proto = protocol(
         noise,
         args.seed,
+        noise_level=level,
         data=args.data,
         split=args.split,
         n_images=len(images),
@@ -278,8 +283,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clip", action="store_true", help="clip the noisy input to [0,1]")
     p.add_argument(
         "--noise-level",
-        choices=["image", "pixel"],
-        help="noise level a noise-aware model gets: one per image, or a per-pixel map "
+        choices=["image", "pixel", "auto"],
+        help="noise level a noise-aware model gets: the noise's level per image, its per-pixel "
+        "map, or auto: estimated from each noisy image, blind as `denoise --sigma auto` "
         "(default: what the checkpoint trained with)",
     )
     p.add_argument("--resize", action="store_true", help="resize to the size the model trained on")
