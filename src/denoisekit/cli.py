@@ -80,7 +80,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     model, meta = load_checkpoint(resolve_weights(args.checkpoint, "--checkpoint"))
     trained = meta.get("config", {})
     level = args.noise_level or trained.get("noise", {}).get("level", "image")
-    noise = parse_noise(args.noise, clip=args.clip, level="image" if level == "auto" else level)
+    noise = parse_noise(args.noise, clip=args.clip, level=level)
     channels = trained.get("data", {}).get("channels")
     size = args.size or (
         meta.get("config", {}).get("data", {}).get("size") if args.resize else None
@@ -95,15 +95,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         skip_bad=args.skip_bad,
     )
     pairs = make_noisy_pairs(images.images, noise, args.seed, images.names)
-    if level == "auto":
-        from .noise.estimate import estimate_sigma
-
-        pairs.sigma = [estimate_sigma(noisy.unsqueeze(0))[0] for noisy in pairs.noisy]
     result = evaluate_pairs(model, pairs, batch_size=args.batch_size)
     proto = protocol(
         noise,
         args.seed,
-        noise_level=level,
         data=args.data,
         split=args.split,
         n_images=len(images),

@@ -48,8 +48,9 @@ class NoiseConfig:
     train: str = "gaussian:0.1"  # none: data.train images are already noisy (self-supervised)
     eval: str | None = None  # None: same as train (a range is evaluated at its midpoint)
     clip: bool = False  # clip the noisy input to [0,1] (the seed projects did)
-    # The noise level noise-aware models get: image (one number per image) or pixel (a map,
-    # from the noisy image's local intensity: for signal-dependent noise such as poisson-gaussian)
+    # The noise level noise-aware models get: image (one number per image), pixel (a map, from
+    # the noisy image's local intensity: for signal-dependent noise such as poisson-gaussian) or
+    # auto (estimated from each noisy image, as a blind model gets it in use)
     level: str = "image"
 
 

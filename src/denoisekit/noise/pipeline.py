@@ -30,7 +30,7 @@ from torch import Tensor
 
 from ..errors import ConfigError, DenoiseKitError, unknown
 from . import functional as nf
-from .estimate import local_intensity
+from .estimate import estimate_sigma, local_intensity
 from .kinds import KINDS, Kind, Param, Params
 
 _NUMBER = r"[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?"
@@ -107,7 +107,7 @@ class Stage:
         return out
 
 
-LEVELS = ("image", "pixel")
+LEVELS = ("image", "pixel", "auto")
 
 
 @dataclass(frozen=True)
@@ -116,8 +116,11 @@ class NoiseModel:
 
     `spec` is the text it was parsed from (a `.json` part replaced by the spec it holds), so
     `parse_noise(model.spec) == model`. Two models are equal when their stages, `clip` and
-    `level` are. `level` is the form of the noise level handed to noise-aware models: "image",
-    one number per image, or "pixel", a (B, 1, H, W) map (see `level_map`).
+    `level` are. `level` is the noise level handed to noise-aware models: "image", the level
+    the noise added, one number per image; "pixel", a (B, 1, H, W) map (see `level_map`); or
+    "auto", what `estimate.estimate_sigma` reads from each noisy image, which is all a blind
+    model gets in use (for noise the estimator misreads, e.g. after JPEG, training on it
+    teaches the model the estimator's scale).
     """
 
     spec: str = field(compare=False)
@@ -127,7 +130,7 @@ class NoiseModel:
 
     def __post_init__(self) -> None:
         if self.level not in LEVELS:
-            raise ConfigError(f"noise level {self.level!r}: use image or pixel")
+            raise ConfigError(f"noise level {self.level!r}: use image, pixel or auto")
 
     @property
     def kind(self) -> str:
@@ -209,7 +212,7 @@ class NoiseModel:
         square change; jpeg, quantize: the measured root mean square change; motion blur: 0),
         each measured on that stage's input. Noise-level-aware models take it as their map.
         With `level="pixel"` the second result is instead the (B, 1, H, W) `level_map` of the
-        noisy batch.
+        noisy batch; with `level="auto"` the (B,) `estimate_sigma` of each noisy image.
         """
         n = clean.shape[0]
         x, levels, drawn = clean, [], []
@@ -224,6 +227,8 @@ class NoiseModel:
             x = nf.clip(x)
         if self.level == "pixel":
             return x, self.level_map(x, drawn).cpu()
+        if self.level == "auto":
+            return x, estimate_sigma(x).float().cpu().clamp(0.0, 1.0)
         if len(levels) == 1:
             sigma = levels[0]
         else:
@@ -338,7 +343,7 @@ def _is_file_part(part: str) -> bool:
 
 def parse_noise(spec: str | os.PathLike, *, clip: bool = False, level: str = "image") -> NoiseModel:
     """Parse a spec (see the module docstring) into a `NoiseModel`; `clip` clips the result to
-    [0, 1]; `level` is "image" or "pixel" (see `NoiseModel`). A bad spec is a ConfigError
+    [0, 1]; `level` is "image", "pixel" or "auto" (see `NoiseModel`). A bad spec is a ConfigError
     naming the bad part with a valid example of its kind (an unknown kind: an UnknownNameError
     listing close names)."""
     if isinstance(spec, os.PathLike):
