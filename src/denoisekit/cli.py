@@ -82,9 +82,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     level = args.noise_level or trained.get("noise", {}).get("level", "image")
     noise = parse_noise(args.noise, clip=args.clip, level=level)
     channels = trained.get("data", {}).get("channels")
-    size = args.size or (
-        meta.get("config", {}).get("data", {}).get("size") if args.resize else None
-    )
+    size = args.size or (trained.get("data", {}).get("size") if args.resize else None)
     images = load_dataset(
         args.data,
         split=args.split,
