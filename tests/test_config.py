@@ -101,4 +101,4 @@ def test_shipped_configs_build(path):
         get_objective(run.train.objective, get_loss(run.train.loss))
         for spec in (run.noise.train, run.noise.eval):
             if spec and spec != "none" and not spec.endswith(".json"):
-                parse_noise(spec)
+                parse_noise(spec, level=run.noise.level)

@@ -49,7 +49,7 @@ class Kind:
     standard deviation on a flat mid-gray (0.5) image, for a single representative number;
     `pixel(intensity, params)` the standard deviation at each pixel, (B, 1, H, W), given the
     local intensity there (B, 1, H, W): None for kinds whose level does not follow the signal
-    (their per-image `level` stands for every pixel)."""
+    (`NoiseModel.level_map` spreads their `nominal` level over every pixel)."""
 
     name: str
     params: tuple[Param, ...]
