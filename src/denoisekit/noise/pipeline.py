@@ -130,7 +130,7 @@ class NoiseModel:
 
     def __post_init__(self) -> None:
         if self.level not in LEVELS:
-            raise ConfigError(f"noise level {self.level!r}: use image, pixel or auto")
+            raise ConfigError(f"noise.level {self.level!r}: use image, pixel or auto")
 
     @property
     def kind(self) -> str:
