@@ -13,8 +13,8 @@ from pathlib import Path
 # Kept here, not imported from denoisekit.noise, so `--help` does not import torch;
 # tests/noise/test_files.py checks it names every kind.
 NOISE_HELP = (
-    "noise spec: kinds gaussian, poisson, poisson-gaussian, speckle, salt-pepper, motion-blur, "
-    "jpeg, quantize, joined with + and applied in order, e.g. gaussian:25/255, poisson:30, "
+    "noise spec: kinds gaussian, gaussian-ramp, gaussian-correlated, poisson, poisson-gaussian, "
+    "speckle, salt-pepper, motion-blur, jpeg, quantize, joined with + and applied in order, e.g. gaussian:25/255, poisson:30, "
     "motion-blur:9,30+poisson-gaussian:a=0.01,b=0.0004+jpeg:60; or a .json file with a "
     '"noise" entry (from `denoisekit calibrate`)'
 )
@@ -73,11 +73,13 @@ def _cmd_train(args: argparse.Namespace) -> None:
 def _cmd_evaluate(args: argparse.Namespace) -> None:
     from .data import load_dataset
     from .evaluate import evaluate_pairs, make_noisy_pairs, protocol, write_evaluation
+    from .inference.fusion import NoisyPixelFusion
     from .noise import parse_noise
     from .pretrained import resolve_weights
     from .train.checkpoint import load_checkpoint
 
-    model, meta = load_checkpoint(resolve_weights(args.checkpoint, "--checkpoint"))
+    fusion = True if args.fusion_window is None else args.fusion_window
+    model, meta = load_checkpoint(resolve_weights(args.checkpoint, "--checkpoint"), fusion=fusion)
     trained = meta.get("config", {})
     level = args.noise_level or trained.get("noise", {}).get("level", "image")
     noise = parse_noise(args.noise, clip=args.clip, level=level)
@@ -101,6 +103,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         split=args.split,
         n_images=len(images),
         checkpoint=str(args.checkpoint),
+        fusion_window=model.window if isinstance(model, NoisyPixelFusion) else 0,
         skipped=len(getattr(images, "skipped", [])),
     )
     out = Path(args.out)
@@ -280,6 +283,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="noise level a noise-aware model gets: the noise's level per image, its per-pixel "
         "map, or auto: estimated from each noisy image, blind as `denoise --sigma auto` "
         "(default: what the checkpoint trained with)",
+    )
+    p.add_argument(
+        "--fusion-window",
+        type=int,
+        help="noise2void checkpoints: window of the noisy-pixel fusion, 0 for the bare network "
+        "(default: what the checkpoint's config says, 25 unless set)",
     )
     p.add_argument("--resize", action="store_true", help="resize to the size the model trained on")
     p.add_argument("--size", type=int, help="resize to SIZE x SIZE (e.g. 100 for pistachio)")

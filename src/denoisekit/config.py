@@ -76,6 +76,9 @@ class TrainConfig:
     init: str | None = None  # start from these weights (pretrained name or checkpoint path)
     # supervised | noise2void | neighbor2neighbor | noise2noise (see train/objectives.py)
     objective: str = "supervised"
+    # noise2void only: window of the noisy-pixel fusion applied at inference
+    # (inference/fusion.py); None = its default (25), 0 = off
+    fusion_window: int | None = None
 
 
 @dataclass

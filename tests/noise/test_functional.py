@@ -7,10 +7,13 @@ import torch
 
 from denoisekit.noise import (
     clip,
+    correlated_gaussian,
     gaussian,
+    gaussian_ramp,
     poisson,
     poisson_gaussian,
     quantize,
+    ramp,
     salt_pepper,
     speckle,
 )
@@ -134,6 +137,34 @@ def test_salt_pepper_limits():
         salt_pepper(clean, 1.5)
 
 
+def test_gaussian_ramp_std_follows_the_ramp_in_its_direction():
+    clean = torch.full((1, 1, 512, 512), 0.5)
+    for angle, axis in ((0, 3), (90, 2)):
+        noise = gaussian_ramp(clean, 0.02, 0.2, angle, generator=_gen()) - clean
+        std_map = ramp(clean.shape, 0.02, 0.2, angle, like=clean)
+        for band in range(8):  # 64-pixel bands across the ramp: 32k samples each
+            sl = [slice(None)] * 4
+            sl[axis] = slice(band * 64, (band + 1) * 64)
+            expected = float(std_map[tuple(sl)].square().mean().sqrt())
+            assert float(noise[tuple(sl)].std()) == pytest.approx(expected, rel=0.03)
+    corners = ramp((1, 1, 5, 9), 0.1, 0.3, 45, like=clean)
+    assert float(corners[0, 0, 0, 0]) == pytest.approx(0.1)
+    assert float(corners[0, 0, -1, -1]) == pytest.approx(0.3)
+    assert torch.allclose(ramp((1, 1, 1, 1), 0.1, 0.3, 0, like=clean), torch.tensor(0.2))
+
+
+def test_correlated_gaussian_channel_std_and_correlation():
+    clean = _flat((0.5,), channels=3, size=512)
+    for rho in (0.0, 0.5, 1.0):
+        noise = (correlated_gaussian(clean, 0.1, rho, generator=_gen()) - clean)[0].flatten(1)
+        assert noise.std(1).tolist() == pytest.approx([0.1] * 3, rel=0.01)
+        corr = torch.corrcoef(noise)
+        assert corr[0, 1] == pytest.approx(rho, abs=0.01)
+        assert corr[1, 2] == pytest.approx(rho, abs=0.01)
+    with pytest.raises(ValueError, match="rho"):
+        correlated_gaussian(clean, 0.1, 1.5)
+
+
 @pytest.mark.parametrize(
     "fn",
     [
@@ -142,8 +173,10 @@ def test_salt_pepper_limits():
         lambda x, g: poisson_gaussian(x, 0.01, 0.001, generator=g),
         lambda x, g: speckle(x, 0.2, generator=g),
         lambda x, g: salt_pepper(x, 0.2, generator=g),
+        lambda x, g: gaussian_ramp(x, 0.0, 0.2, 30, generator=g),
+        lambda x, g: correlated_gaussian(x, 0.1, 0.5, generator=g),
     ],
-    ids=["gaussian", "poisson", "poisson_gaussian", "speckle", "salt_pepper"],
+    ids=["gaussian", "poisson", "poisson_gaussian", "speckle", "salt_pepper", "ramp", "corr"],
 )
 def test_same_seed_same_noise(fn):
     clean = torch.rand(2, 3, 24, 20, generator=_gen(9))

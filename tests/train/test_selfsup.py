@@ -186,7 +186,7 @@ def test_fine_tune_from_init_with_a_self_supervised_objective(tmp_path, one_thre
         "train.lr=1e-12",
     )
     result = train(config, tmp_path / "run", progress=False)
-    model, _ = load_checkpoint(result.best_path)
+    model, _ = load_checkpoint(result.best_path, fusion=False)  # the network, not the wrapper
     for key, value in start.state_dict().items():
         assert torch.allclose(model.state_dict()[key], value, atol=1e-6), key
 
@@ -225,6 +225,8 @@ def test_mixed_sizes_and_modes(tmp_path, one_thread):
         (["data.fixed_noise=true"], "fixed_noise"),
         (["train.objective=noise2void", "noise.train=none", "noise.eval=gaussian:0.1"], "data.val"),
         (["train.objective=noise2vid"], "did you mean noise2void"),
+        (["train.fusion_window=25"], "only for train.objective noise2void"),
+        (["train.objective=noise2void", "data.fixed_noise=true", "train.fusion_window=4"], "odd"),
     ],
 )
 def test_config_mistakes_are_refused_before_training(tmp_path, overrides, message):

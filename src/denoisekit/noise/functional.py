@@ -86,6 +86,76 @@ def poisson_gaussian(
     return shot + gb.sqrt() * _randn(clean, generator)
 
 
+def ramp(
+    shape: torch.Size | tuple[int, ...],
+    start: float | Tensor,
+    end: float | Tensor,
+    angle: float | Tensor,
+    *,
+    like: Tensor,
+) -> Tensor:
+    """A (B, 1, H, W) map that rises linearly from `start` to `end` across the image.
+
+    `angle` in degrees sets the direction: 0 runs from the left edge to the right one, 90 from
+    the top to the bottom (image rows grow downwards), 45 from the top-left corner to the
+    bottom-right one. The extreme corners (or edges) take exactly `start` and `end`.
+    """
+    b, _, h, w = shape
+    theta = torch.deg2rad(_angle(angle, like))
+    cos, sin = theta.cos(), theta.sin()
+    xs = torch.arange(w, device=like.device, dtype=like.dtype).view(1, 1, 1, w) - (w - 1) / 2
+    ys = torch.arange(h, device=like.device, dtype=like.dtype).view(1, 1, h, 1) - (h - 1) / 2
+    reach = (cos.abs() * (w - 1) + sin.abs() * (h - 1)) / 2  # the projection of a far corner
+    t = (xs * cos + ys * sin) / reach.clamp(min=1e-12) / 2 + 0.5
+    t = torch.where(reach > 0, t, torch.full_like(t, 0.5))
+    lo, hi = _per_image(start, like, "start"), _per_image(end, like, "end")
+    return (lo + (hi - lo) * t).expand(b, 1, h, w)
+
+
+def _angle(angle: float | Tensor, like: Tensor) -> Tensor:
+    """An angle (scalar or (B,)) as (B, 1, 1, 1); unlike levels, it may be negative."""
+    a = torch.as_tensor(angle, dtype=like.dtype, device=like.device)
+    return (a.expand(like.shape[0]) if a.dim() == 0 else a).reshape(-1, 1, 1, 1)
+
+
+def gaussian_ramp(
+    clean: Tensor,
+    start: float | Tensor,
+    end: float | Tensor,
+    angle: float | Tensor = 0.0,
+    *,
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    """Spatially varying Gaussian noise: std rising linearly from `start` to `end` across the
+    image in the direction `angle` (see `ramp`), the same in every channel. Not clipped.
+
+    Noise whose strength changes over the frame (vignetting corrected by gain, uneven light)
+    is what a per-pixel noise level map lets a noise-aware model follow.
+    """
+    return clean + ramp(clean.shape, start, end, angle, like=clean) * _randn(clean, generator)
+
+
+def correlated_gaussian(
+    clean: Tensor,
+    sigma: float | Tensor,
+    rho: float | Tensor,
+    *,
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    """Gaussian noise of std `sigma` per channel, correlated across channels with coefficient
+    `rho` (0: independent, 1: the same noise in every channel, a gray grain).
+
+    Demosaicing and colour conversion in a camera mix the channels' noise this way. Drawn as
+    `sqrt(rho) * shared + sqrt(1 - rho) * own` from two standard normal fields. Not clipped.
+    """
+    r = _per_image(rho, clean, "rho")
+    if (r > 1).any():
+        raise ValueError(f"rho must be in [0, 1], got {r.max().item():g}")
+    own = _randn(clean, generator)
+    shared = _randn(clean[:, :1], generator)
+    return clean + _per_image(sigma, clean) * (r.sqrt() * shared + (1 - r).sqrt() * own)
+
+
 def speckle(
     clean: Tensor, sigma: float | Tensor, *, generator: torch.Generator | None = None
 ) -> Tensor:

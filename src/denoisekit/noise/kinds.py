@@ -90,6 +90,11 @@ def _per_image(p: Params, name: str, like: Tensor) -> Tensor:
     return p[name].to(like.device, like.dtype).view(-1, 1, 1, 1)
 
 
+def _ramp_map(like: Tensor, p: Params) -> Tensor:
+    """The (B, 1, H, W) std map of a gaussian-ramp stage on images shaped like `like`."""
+    return nf.ramp(like.shape, p["start"], p["end"], p["angle"], like=like.float()).to(like)
+
+
 def _levels(bits: Tensor) -> Tensor:
     return 2.0 ** bits.round() - 1
 
@@ -101,6 +106,31 @@ _KINDS = (
         "gaussian:0.1 or gaussian:0-50/255",
         "additive white Gaussian noise, std sigma in [0,1] units",
         lambda x, p, g: nf.gaussian(x, p["sigma"], generator=g),
+        lambda x, y, p: p["sigma"],
+        lambda v: v["sigma"],
+        lambda i, p: _per_image(p, "sigma", i).expand_as(i),
+    ),
+    Kind(
+        "gaussian-ramp",
+        (
+            Param("start", 0.0, 1.0, unit=True),
+            Param("end", 0.0, 1.0, unit=True),
+            Param("angle", -360.0, 360.0, default=0.0),
+        ),
+        "gaussian-ramp:5/255,50/255,angle=0-360",
+        "Gaussian noise whose std rises from start to end across the image (angle in degrees: "
+        "0 left to right, 90 top to bottom)",
+        lambda x, p, g: nf.gaussian_ramp(x, p["start"], p["end"], p["angle"], generator=g),
+        lambda x, y, p: _rms(_ramp_map(x, p).float()),
+        lambda v: math.sqrt((v["start"] ** 2 + v["start"] * v["end"] + v["end"] ** 2) / 3),
+        lambda i, p: _ramp_map(i, p),
+    ),
+    Kind(
+        "gaussian-correlated",
+        (Param("sigma", 0.0, 1.0, unit=True), Param("rho", 0.0, 1.0)),
+        "gaussian-correlated:25/255,rho=0.5",
+        "Gaussian noise of std sigma in each channel, correlated across channels by rho",
+        lambda x, p, g: nf.correlated_gaussian(x, p["sigma"], p["rho"], generator=g),
         lambda x, y, p: p["sigma"],
         lambda v: v["sigma"],
         lambda i, p: _per_image(p, "sigma", i).expand_as(i),

@@ -80,8 +80,15 @@ def read_meta(path: str | Path) -> dict[str, Any]:
     return meta
 
 
-def load_checkpoint(path: str | Path, *, map_location: str = "cpu") -> tuple[nn.Module, dict]:
-    """Rebuild the model named in the metadata and load its weights; returns (model, meta)."""
+def load_checkpoint(
+    path: str | Path, *, map_location: str = "cpu", fusion: bool | int = True
+) -> tuple[nn.Module, dict]:
+    """Rebuild the model named in the metadata and load its weights; returns (model, meta).
+
+    A Noise2Void model comes wrapped in the noisy-pixel fusion its run config asks for
+    (`inference/fusion.py`); `fusion=False` gives the bare network (to read or train its
+    weights), an int overrides the window (0: off).
+    """
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
@@ -100,6 +107,13 @@ def load_checkpoint(path: str | Path, *, map_location: str = "cpu") -> tuple[nn.
             f"weights in {weights} do not fit model {meta['model']!r}: {first}"
         ) from None
     model.eval()
+    if fusion is not False:
+        from ..inference.fusion import with_fusion
+
+        train_config = dict(meta.get("config", {}).get("train", {}))
+        if fusion is not True:
+            train_config["fusion_window"] = fusion
+        model = with_fusion(model, train_config)
     return model, meta
 
 
@@ -118,7 +132,7 @@ def initial_weights(spec: str, model_name: str, kwargs: dict[str, Any]) -> dict[
             f"train.init: {spec} is {meta.get('model')} {meta.get('kwargs')}, the config trains "
             f"{model_name} {kwargs}; set model.name and model.kwargs to match"
         )
-    return load_checkpoint(path)[0].state_dict()
+    return load_checkpoint(path, fusion=False)[0].state_dict()
 
 
 def load_training_state(

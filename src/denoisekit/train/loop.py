@@ -24,6 +24,7 @@ from ..config import RunConfig, save_yaml, to_dict
 from ..errors import ConfigError, DataError
 from ..evaluate import evaluate_pairs, make_noisy_pairs
 from ..files import atomic_write_text
+from ..inference.fusion import with_fusion
 from ..noise import parse_noise
 from ..registry import count_parameters, create_model
 from .checkpoint import (
@@ -232,7 +233,7 @@ def train(
         meta = read_meta(last)
         if meta.get("model") != config.model.name or meta.get("kwargs") != config.model.kwargs:
             raise ConfigError(f"--resume: {last} holds a different model than the config")
-        resumed, _ = load_checkpoint(last)
+        resumed, _ = load_checkpoint(last, fusion=False)
         model.load_state_dict(resumed.state_dict())
         load_training_state(last, optimizer, scheduler)
         history = meta.get("history", [])
@@ -314,7 +315,9 @@ def train(
         train_loss = running / max(count, 1)
 
         if eval_noise:
-            val_loss, val_psnr, val_ssim = _validate(raw_model, val_pairs, loss_fn, t)
+            # scored as it will be used: a noise2void model with its noisy-pixel fusion
+            fused = with_fusion(raw_model, to_dict(t))
+            val_loss, val_psnr, val_ssim = _validate(fused, val_pairs, loss_fn, t)
         else:  # PSNR/SSIM need clean images: left empty in metrics.csv
             val_loss = validation_loss(raw_model, objective, val_views, config.seed)
             val_psnr = val_ssim = None

@@ -23,9 +23,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..config import RunConfig
+from ..config import RunConfig, to_dict
 from ..data.bursts import BurstSet, ShotCrops
 from ..errors import ConfigError
+from ..inference.fusion import fusion_window
 from ..noise import NoiseModel
 from .objectives import Batch, Objective
 
@@ -64,6 +65,7 @@ def check_objective_config(config: RunConfig, objective: Objective) -> None:
             "noise.eval adds noise to clean validation images, but data.train holds noisy ones; "
             "set data.val to a clean set, or noise.eval: none to validate on the objective's loss"
         )
+    fusion_window(to_dict(config.train))  # raises on a bad train.fusion_window
 
 
 def _check_shapes(scenes: list[Tensor], config: RunConfig) -> None:
