@@ -92,3 +92,17 @@ def test_noise2void_checkpoints_load_with_fusion_and_train_from_the_bare_weights
     assert not isinstance(load_checkpoint(supervised)[0], NoisyPixelFusion)
     with pytest.raises(ConfigError, match="only for train.objective noise2void"):
         load_checkpoint(supervised, fusion=9)
+
+
+def test_load_and_denoise_run_a_noise2void_checkpoint_with_its_fusion(tmp_path):
+    import numpy as np
+
+    import denoisekit
+
+    _, path = _save(tmp_path, "noise2void")
+    denoiser = denoisekit.load(str(path))
+    assert isinstance(denoiser.model, NoisyPixelFusion) and denoiser.noise_aware
+    noisy = np.random.default_rng(0).random((20, 24), dtype=np.float32)
+    for sigma in (None, 0.1):
+        out = denoiser.denoise(noisy, sigma=sigma, tile=16, overlap=4)
+        assert out.shape == noisy.shape and out.dtype == noisy.dtype

@@ -271,6 +271,21 @@ def test_pixel_level_of_kinds_that_ignore_the_signal_is_flat():
     assert not torch.allclose(image_level, level[:, 0, 0, 0])  # image level measures JPEG too
 
 
+def test_gaussian_ramp_level_is_its_map_per_pixel_and_the_map_rms_per_image():
+    clean = torch.full((3, 1, 256, 256), 0.5)
+    spec = "gaussian-ramp:0.02,0.2,angle=0-360"
+    noisy, level = parse_noise(spec, level="pixel")(clean, _gen())
+    _, image_level = parse_noise(spec)(clean, _gen())  # the same draws: angle per image
+    assert level.shape == (3, 1, 256, 256)
+    assert torch.allclose(level.square().mean((1, 2, 3)).sqrt(), image_level, rtol=1e-4)
+    assert torch.allclose((noisy - clean).flatten(1).std(1), image_level, rtol=0.03)
+    assert float(level.amin()) == pytest.approx(0.02) and float(level.amax()) == pytest.approx(0.2)
+    # without drawn values (a real photo whose spec is known) the map takes the midpoint angle
+    flat_spec = parse_noise("gaussian-ramp:0.02,0.2,angle=90", level="pixel")
+    rows = flat_spec.level_map(noisy)[0, 0, :, 0]
+    assert rows[0] == pytest.approx(0.02) and rows[-1] == pytest.approx(0.2)
+
+
 def test_noise_level_form_is_part_of_the_model():
     image = parse_noise("poisson:30")
     pixel = parse_noise("poisson:30", level="pixel")
