@@ -25,7 +25,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -96,8 +95,11 @@ def fusion_window(train_config: Mapping[str, Any]) -> int:
     objective = train_config.get("objective", "supervised")
     if window is None:
         return DEFAULT_WINDOW if objective == "noise2void" else 0
-    if isinstance(window, bool) or not isinstance(window, int) or window < 0 or (
-        window and window % 2 == 0
+    if (
+        isinstance(window, bool)
+        or not isinstance(window, int)
+        or window < 0
+        or (window and window % 2 == 0)
     ):
         raise ConfigError(
             f"train.fusion_window must be 0 (off) or a positive odd number, got {window!r}"
