@@ -37,13 +37,18 @@ DEFAULT_WINDOW = 25
 _MIN_PRIOR_VARIANCE = 1e-6  # (0.001)^2: keeps the weight defined where the residual is tiny
 
 
+def _is_window(window: object) -> bool:
+    """A usable fusion window: a positive odd int (the box is centred on its pixel)."""
+    return type(window) is int and window > 0 and window % 2 == 1
+
+
 def fuse_noisy(noisy: Tensor, estimate: Tensor, variance: Tensor, window: int) -> Tensor:
     """Posterior-mean blend of a blind-spot `estimate` with the `noisy` image it came from.
 
     noisy, estimate: (B, C, H, W); variance: the noise variance, broadcastable to them (a
     (B, 1, 1, 1) level or a (B, 1, H, W) map), in the images' units squared.
     """
-    if window < 1 or window % 2 == 0:
+    if not _is_window(window):
         raise ValueError(f"window must be a positive odd number, got {window}")
     residual = noisy - estimate
     local = F.avg_pool2d(
@@ -65,7 +70,7 @@ class NoisyPixelFusion(Denoiser):
 
     def __init__(self, model: nn.Module, window: int = DEFAULT_WINDOW) -> None:
         super().__init__()
-        if not isinstance(window, int) or window < 1 or window % 2 == 0:
+        if not _is_window(window):
             raise ConfigError(f"train.fusion_window must be a positive odd number, got {window!r}")
         self.model = model
         self.window = window
@@ -95,12 +100,7 @@ def fusion_window(train_config: Mapping[str, Any]) -> int:
     objective = train_config.get("objective", "supervised")
     if window is None:
         return DEFAULT_WINDOW if objective == "noise2void" else 0
-    if (
-        isinstance(window, bool)
-        or not isinstance(window, int)
-        or window < 0
-        or (window and window % 2 == 0)
-    ):
+    if not (_is_window(window) or (type(window) is int and window == 0)):
         raise ConfigError(
             f"train.fusion_window must be 0 (off) or a positive odd number, got {window!r}"
         )

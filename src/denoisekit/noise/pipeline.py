@@ -220,7 +220,8 @@ class NoiseModel:
             kind = KINDS[stage.kind]
             params = stage.draw(n, generator)
             y = kind.apply(x, params, generator)
-            levels.append(kind.level(x, y, params).detach().float().cpu())
+            if self.level == "image":  # the other forms read the level from the noisy result
+                levels.append(kind.level(x, y, params).detach().float().cpu())
             drawn.append(params)
             x = y
         if self.clip:

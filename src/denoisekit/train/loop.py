@@ -246,6 +246,8 @@ def train(
     model, optimizer = fabric.setup(model, optimizer)
     loader = fabric.setup_dataloaders(loader)
     raw_model = model.module
+    # validation scores the model as it will be used: a noise2void one with its noisy-pixel fusion
+    val_model = with_fusion(raw_model, to_dict(t))
     if fabric.is_global_zero:
         out_dir.mkdir(parents=True, exist_ok=True)
         save_yaml(to_dict(config), out_dir / "config.yaml")
@@ -315,9 +317,7 @@ def train(
         train_loss = running / max(count, 1)
 
         if eval_noise:
-            # scored as it will be used: a noise2void model with its noisy-pixel fusion
-            fused = with_fusion(raw_model, to_dict(t))
-            val_loss, val_psnr, val_ssim = _validate(fused, val_pairs, loss_fn, t)
+            val_loss, val_psnr, val_ssim = _validate(val_model, val_pairs, loss_fn, t)
         else:  # PSNR/SSIM need clean images: left empty in metrics.csv
             val_loss = validation_loss(raw_model, objective, val_views, config.seed)
             val_psnr = val_ssim = None
