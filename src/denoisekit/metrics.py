@@ -51,10 +51,11 @@ def _gaussian_band(n: int, win_size: int, sigma: float, like: Tensor) -> Tensor:
     coords = torch.arange(win_size, dtype=like.dtype, device=like.device) - (win_size - 1) / 2
     g = torch.exp(-(coords**2) / (2 * sigma**2))
     g = g / g.sum()
-    band = torch.zeros(n, n - win_size + 1, dtype=like.dtype, device=like.device)
-    for offset in range(n - win_size + 1):
-        band[offset : offset + win_size, offset] = g
-    return band
+    # band[i, j] = g[i - j] where 0 <= i - j < win_size, else 0
+    rows = torch.arange(n, device=like.device)
+    lag = rows[:, None] - rows[None, : n - win_size + 1]
+    inside = (lag >= 0) & (lag < win_size)
+    return torch.where(inside, g[lag.clamp(0, win_size - 1)], torch.zeros((), dtype=like.dtype))
 
 
 def ssim_differentiable(

@@ -129,6 +129,14 @@ def test_ranges_of_other_kinds_and_their_midpoint():
     assert fixed.at_midpoint() is fixed
 
 
+def test_low_and_high_follow_the_noise_not_the_parameter():
+    # a higher poisson peak means less noise: `low` takes the high peak
+    noise = parse_noise("poisson:50-1000+gaussian:0-15/255")
+    quiet, loud = (0.5 / 1000) ** 0.5, (0.5 / 50 + (15 / 255) ** 2) ** 0.5
+    assert noise.low == pytest.approx(quiet) and noise.high == pytest.approx(loud)
+    assert noise.low <= noise.sigma <= noise.high
+
+
 def test_effective_sigma_matches_measured_noise():
     clean = torch.tensor([0.1, 0.5, 0.9]).view(-1, 1, 1, 1).expand(-1, 1, 256, 256)
     cases = {

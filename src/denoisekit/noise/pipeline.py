@@ -141,27 +141,33 @@ class NoiseModel:
     def is_range(self) -> bool:
         return any(stage.is_range for stage in self.stages)
 
-    def _nominal(self, where: float) -> float:
-        terms = [KINDS[s.kind].nominal(s.values(where)) for s in self.stages]
+    def _stage_terms(self, where: float) -> list[float]:
+        return [KINDS[s.kind].nominal(s.values(where)) for s in self.stages]
+
+    @staticmethod
+    def _combined(terms: Sequence[float]) -> float:
         return terms[0] if len(terms) == 1 else math.sqrt(sum(t * t for t in terms))
 
     @property
     def low(self) -> float:
-        """The noise std at the low end of every range (for gaussian: the lowest sigma).
+        """The lowest noise std the spec can draw (for gaussian: the lowest sigma).
 
         For other kinds: the std the noise has on a flat mid-gray (0.5) image, the variances
-        of the stages summed (blur and JPEG count 0 here)."""
-        return self._nominal(0.0)
+        of the stages summed (blur and JPEG count 0 here), each stage at whichever end of its
+        range is quieter (for poisson the high peak)."""
+        ends = zip(self._stage_terms(0.0), self._stage_terms(1.0), strict=True)
+        return self._combined([min(pair) for pair in ends])
 
     @property
     def high(self) -> float:
-        """As `low`, at the high end of every range."""
-        return self._nominal(1.0)
+        """As `low`, each stage at its noisier end."""
+        ends = zip(self._stage_terms(0.0), self._stage_terms(1.0), strict=True)
+        return self._combined([max(pair) for pair in ends])
 
     @property
     def sigma(self) -> float:
         """A representative level: as `low`, at the midpoint of every range."""
-        return self._nominal(0.5)
+        return self._combined(self._stage_terms(0.5))
 
     def at_midpoint(self) -> NoiseModel:
         """The same noise with every range fixed at its midpoint: how a range spec is evaluated."""
