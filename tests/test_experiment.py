@@ -18,6 +18,9 @@ def test_finished_run_still_matches_after_new_config_keys(tmp_path):
     assert _saved_epoch(run, tmp_path) == 3
     changed = load_run_config(None, ["model.name=unet", "train.epochs=3", "train.lr=0.5"])
     assert _saved_epoch(changed, tmp_path) == 0
+    # the thread count is how fast it trained, not what: still the same run
+    faster = load_run_config(None, ["model.name=unet", "train.epochs=3", "train.num_threads=2"])
+    assert _saved_epoch(faster, tmp_path) == 3
     saved["train"]["removed_key"] = 1
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(saved))
     assert _saved_epoch(run, tmp_path) == 0

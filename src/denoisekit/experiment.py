@@ -35,10 +35,12 @@ def _saved_epoch(run: RunConfig, run_dir: Path) -> int:
         return 0
     try:
         # through from_dict, so keys added to RunConfig since (with their defaults) still match
-        same = from_dict(RunConfig, read_yaml(saved)) == run
+        previous = from_dict(RunConfig, read_yaml(saved))
     except ConfigError:  # a key that no longer exists: not this config
         return 0
-    if not same:
+    # the thread count changes how fast a run trains, not what it learns
+    threads = replace(previous.train, num_threads=run.train.num_threads)
+    if replace(previous, train=threads) != run:
         return 0
     return int(json.loads(last.read_text()).get("epoch", 0))
 
