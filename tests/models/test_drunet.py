@@ -77,3 +77,16 @@ def test_default_size_and_padding_multiple() -> None:
 def test_bad_arguments(kwargs: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         create_model("drunet", **kwargs)
+
+
+def test_first_conv_reads_the_image_in_float32_under_bf16_autocast() -> None:
+    model = small()
+    seen = []
+    model.head.register_forward_hook(lambda module, args, out: seen.append((args[0], out)))
+    noisy = torch.rand(1, 1, 16, 16)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        denoised = model(noisy, 0.1)
+    ((head_in, head_out),) = seen
+    assert head_in.dtype == head_out.dtype == torch.float32
+    assert torch.equal(head_in[:, :1], noisy)  # not rounded to bf16 on the way in
+    assert denoised.shape == noisy.shape
