@@ -74,13 +74,17 @@ def _cmd_train(args: argparse.Namespace) -> None:
 def _cmd_evaluate(args: argparse.Namespace) -> None:
     from .data import load_dataset
     from .evaluate import evaluate_pairs, make_noisy_pairs, protocol, write_evaluation
+    from .inference.ensemble import SelfEnsemble, split_ensemble
     from .inference.fusion import NoisyPixelFusion
     from .noise import parse_noise
     from .pretrained import resolve_weights
     from .train.checkpoint import load_checkpoint
 
     fusion = True if args.fusion_window is None else args.fusion_window
-    model, meta = load_checkpoint(resolve_weights(args.checkpoint, "--checkpoint"), fusion=fusion)
+    checkpoint, ensemble = split_ensemble(args.checkpoint)
+    model, meta = load_checkpoint(resolve_weights(checkpoint, "--checkpoint"), fusion=fusion)
+    fused = model  # a Noise2Void model's fusion sits inside the ensemble
+    model = SelfEnsemble(model) if ensemble else model
     trained = meta.get("config", {})
     level = args.noise_level or trained.get("noise", {}).get("level", "image")
     noise = parse_noise(args.noise, clip=args.clip, level=level)
@@ -104,7 +108,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         split=args.split,
         n_images=len(images),
         checkpoint=str(args.checkpoint),
-        fusion_window=model.window if isinstance(model, NoisyPixelFusion) else 0,
+        fusion_window=fused.window if isinstance(fused, NoisyPixelFusion) else 0,
         skipped=len(getattr(images, "skipped", [])),
     )
     out = Path(args.out)
@@ -270,7 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--checkpoint",
         required=True,
-        help="a .safetensors checkpoint, a run folder, or a pretrained name (e.g. color-blind)",
+        help="a .safetensors checkpoint, a run folder, or a pretrained name (e.g. color-blind); "
+        "add +x8 for the 8-view self-ensemble",
     )
     p.add_argument("--data", required=True, help="named set (set12, bsd68, ...) or a folder")
     p.add_argument("--noise", required=True, help=NOISE_HELP)
@@ -323,9 +328,12 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument(
         "--model",
         help="pretrained name (see `denoisekit models`) or classical filter; default: "
-        "gray-blind for gray images, color-blind for colour",
+        "gray-blind for gray images, color-blind for colour; a +x8 suffix (gray-blind+x8) "
+        "averages the network over 8 flips/rotations (8x the time)",
     )
-    which.add_argument("--checkpoint", help="a .safetensors checkpoint from `train`")
+    which.add_argument(
+        "--checkpoint", help="a .safetensors checkpoint from `train` (+x8: self-ensemble)"
+    )
     p.add_argument(
         "--sigma",
         default="auto",
@@ -354,7 +362,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("benchmark", help="quality, speed and memory of methods side by side")
     p.add_argument(
-        "--models", required=True, help="comma-separated names or checkpoints, e.g. bm3d,nlm"
+        "--models",
+        required=True,
+        help="comma-separated names or checkpoints, e.g. bm3d,nlm,gray-blind,gray-blind+x8 "
+        "(+x8: a network's 8-view self-ensemble)",
     )
     p.add_argument("--data", default="set12,bsd68", help="comma-separated sets or folders")
     p.add_argument("--sigmas", default="15,25,50", help="noise levels on the 0-255 scale")

@@ -29,7 +29,17 @@ def _label_for(path: Path) -> str:
 
 
 def resolve_method(spec: str) -> Method:
-    """A shipped pretrained model, a registered classical filter, or a checkpoint."""
+    """A shipped pretrained model, a registered classical filter, or a checkpoint; a `+x8`
+    suffix runs a network as its 8-view self-ensemble (`inference/ensemble.py`)."""
+    from ..inference.ensemble import ENSEMBLE_SUFFIX, SelfEnsemble, split_ensemble
+
+    base, ensemble = split_ensemble(spec)
+    if ensemble:
+        method = resolve_method(base)
+        method.model = SelfEnsemble(method.model)  # a filter is refused here, by name
+        method.label += ENSEMBLE_SUFFIX
+        method.source += ENSEMBLE_SUFFIX
+        return method
     from ..pretrained import find_weights, looks_like_path, pretrained_names
     from ..registry import count_parameters, create_model, model_names
 

@@ -18,6 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import ConfigError, UnknownNameError, close_names
+from .ensemble import ENSEMBLE_SUFFIX, SelfEnsemble, split_ensemble
 from .tiles import check_tiling, tiled_apply
 
 if TYPE_CHECKING:
@@ -272,13 +273,20 @@ def load(source: str | Path | nn.Module | LoadedDenoiser) -> LoadedDenoiser:
     """A model ready to denoise: a pretrained name (`"gray-blind"`, see `denoisekit models`), a
     classical filter name (`"nlm"`, `"bm3d"`), a checkpoint path (`run/best.safetensors`), or
     an `nn.Module`. Names win over files in the working folder unless written as a path
-    (`./gray-blind.safetensors`). Unknown names are an UnknownNameError listing close names."""
+    (`./gray-blind.safetensors`). A `+x8` suffix (`"gray-blind+x8"`) wraps the network in the
+    8-view self-ensemble (`ensemble.py`). Unknown names are an UnknownNameError listing close
+    names."""
     if isinstance(source, LoadedDenoiser):
         return source
     if isinstance(source, nn.Module):
         return LoadedDenoiser(source)
     if not isinstance(source, (str, Path)):
         raise TypeError(f"expected a model name, a checkpoint path or an nn.Module, got {source!r}")
+    base, ensemble = split_ensemble(str(source))
+    if ensemble:  # `gray-blind+x8`: see `ensemble.py`
+        inner = load(Path(base) if isinstance(source, Path) else base)
+        name = f"{inner.name}{ENSEMBLE_SUFFIX}"
+        return LoadedDenoiser(SelfEnsemble(inner.model), inner.info, name=name)
     from ..pretrained import find_weights, looks_like_path
 
     weights = find_weights(source)
