@@ -17,6 +17,8 @@ from torch import Tensor, nn
 from ..data.patches import dihedral
 from ..errors import ConfigError
 from ..models.base import Denoiser
+from ..noise.estimate import sigma_or_estimate
+from ..registry import count_parameters
 
 ENSEMBLE_SUFFIX = "+x8"
 _VIEWS = 8
@@ -48,22 +50,20 @@ class SelfEnsemble(Denoiser):
         super().__init__()
         if isinstance(model, SelfEnsemble):
             raise ConfigError("the model is already a self-ensemble; add +x8 once")
-        if sum(p.numel() for p in model.parameters()) == 0:
+        self.registry_name = getattr(model, "registry_name", type(model).__name__)
+        if count_parameters(model) == 0:
             raise ConfigError(
                 f"self-ensemble (+x8) is for trained networks, not the classical filter "
-                f"{getattr(model, 'registry_name', type(model).__name__)!r}"
+                f"{self.registry_name!r}"
             )
         self.model = model
         self.noise_aware = bool(getattr(model, "noise_aware", False))
         self.in_channels = getattr(model, "in_channels", None)
         self.out_channels = getattr(model, "out_channels", self.in_channels)
-        self.registry_name = getattr(model, "registry_name", type(model).__name__)
 
     def denoise_padded(self, noisy: Tensor, sigma: Tensor | None) -> Tensor:
-        if self.noise_aware and sigma is None:
-            from ..noise.estimate import estimate_sigma
-
-            sigma = estimate_sigma(noisy).float()  # (B,): the same for every view
+        if self.noise_aware:  # estimated once, (B,), so the 8 views share one level
+            sigma = sigma_or_estimate(noisy, sigma)
         total: Tensor | None = None
         for k in range(_VIEWS):
             view = dihedral(noisy, k)
