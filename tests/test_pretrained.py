@@ -199,3 +199,10 @@ def test_evaluate_takes_a_pretrained_name(weights, tmp_path, capsys):
     assert code in (0, None)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["n"] == 1 and summary["protocol"]["checkpoint"] == "gray-blind"
+
+
+def test_measured_summary_reads_both_forms():
+    nested = {"bsd68": {"50": {"psnr": 26.2}, "15": {"psnr": 31.571}, "25": {"psnr": 29.13}}}
+    assert pretrained.measured_summary(nested) == "bsd68 sigma 15/25/50: 31.57/29.13/26.20 dB"
+    assert pretrained.measured_summary({"set12 sigma=25": 30.1}) == "set12 sigma=25 30.10 dB"
+    assert pretrained.measured_summary(None) == ""

@@ -26,7 +26,13 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 
 
 def _cmd_models(args: argparse.Namespace) -> None:
-    from .pretrained import WEIGHTS_ENV, pretrained_info, pretrained_names, weights_dir
+    from .pretrained import (
+        WEIGHTS_ENV,
+        measured_summary,
+        pretrained_info,
+        pretrained_names,
+        weights_dir,
+    )
     from .registry import count_parameters, create_model, list_models
 
     print(f"{'name':<24}{'kind':<11}{'params':>10}  description")
@@ -43,10 +49,7 @@ def _cmd_models(args: argparse.Namespace) -> None:
         info = pretrained_info(name)
         low, high = info.get("sigma_range") or (None, None)
         sigma = f"{low * 255:g}-{high * 255:g}" if low is not None else "?"
-        measured = ", ".join(
-            f"{key} {value:.2f} dB" if isinstance(value, (int, float)) else f"{key} {value}"
-            for key, value in list((info.get("measured") or {}).items())[:3]
-        )
+        measured = measured_summary(info.get("measured"))
         text = info.get("description", "") + (f" ({measured})" if measured else "")
         channels = info.get("channels", "?")
         print(f"{name:<24}{info['model']:<11}{channels:>10}  {sigma:<12}{text}")

@@ -3,7 +3,9 @@
 The JSON is an ordinary denoisekit checkpoint metadata file (`model`, `kwargs`, ...; see
 `train.checkpoint`) plus what a user needs to pick a model: `description`, `training_data`,
 `sigma_range` ([low, high] noise std in [0, 1] units), `steps`, `hardware`, `train_minutes`,
-`measured` (PSNR results, e.g. {"set12 sigma=25": 30.1}) and `channels` (1 gray, 3 RGB).
+`measured` (PSNR results: {"bsd68": {"25": {"psnr": 29.13, "ssim": ...}}} as
+`benchmarks/export_pretrained.py` writes them, or flat {"set12 sigma=25": 30.1}) and `channels`
+(1 gray, 3 RGB).
 `src/denoisekit/weights/README.md` describes the format for whoever adds weights.
 
 The folder is the package's own `weights/` unless the environment variable
@@ -113,6 +115,23 @@ def unknown_pretrained(name: str, names: list[str]) -> UnknownNameError:
             f"(looked in {weights_dir()}); pass a checkpoint path instead"
         )
     return UnknownNameError(f"unknown pretrained model {name!r}; {close_names(name, names)}")
+
+
+def measured_summary(measured: dict[str, Any] | None) -> str:
+    """One short line of a shipped model's measured PSNR for `denoisekit models`, e.g.
+    "bsd68 sigma 15/25/50: 31.57/29.13/26.22 dB"; a flat {"label": psnr} entry reads
+    "label 30.10 dB"."""
+    parts = []
+    for key, value in (measured or {}).items():
+        if isinstance(value, dict):  # {sigma: {"psnr": ...}} per test set
+            sigmas = sorted((s for s in value if isinstance(value[s], dict)), key=float)
+            psnrs = "/".join(f"{value[s].get('psnr', float('nan')):.2f}" for s in sigmas)
+            parts.append(f"{key} sigma {'/'.join(sigmas)}: {psnrs} dB")
+        elif isinstance(value, (int, float)):
+            parts.append(f"{key} {value:.2f} dB")
+        else:
+            parts.append(f"{key} {value}")
+    return "; ".join(parts)
 
 
 def pretrained_info(name: str) -> dict[str, Any]:
