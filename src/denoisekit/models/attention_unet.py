@@ -11,7 +11,7 @@ from torch import Tensor, nn
 from ..registry import register_model
 from .base import Denoiser, check_positive
 from .blocks import CBAM, SqueezeExcite, check_choice, conv_stack
-from .unet import DecoderBlock
+from .unet import DecoderBlock, encode_decode
 
 ATTENTION_KINDS = ("se", "cbam")
 
@@ -75,13 +75,10 @@ class AttentionUNet(Denoiser):
         nn.init.zeros_(self.head.bias)
 
     def denoise_padded(self, noisy: Tensor, sigma: Tensor | None) -> Tensor:
-        x = self.stem(noisy)
-        skips = []
-        for down in self.down:
-            skips.append(x)
-            x = down(self.pool(x))
-        for up, attend, skip in zip(
-            reversed(self.up), reversed(self.up_attention), reversed(skips), strict=True
-        ):
-            x = attend(up(x, skip))
+        # Each decoder stage is the plain block followed by its attention module.
+        up = [
+            lambda x, skip, block=block, attend=attend: attend(block(x, skip))
+            for block, attend in zip(self.up, self.up_attention, strict=True)
+        ]
+        x = encode_decode(self.stem(noisy), self.pool, self.down, up)
         return noisy - self.head(x)

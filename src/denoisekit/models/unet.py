@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import torch
 from torch import Tensor, nn
 
@@ -31,6 +33,23 @@ class DecoderBlock(nn.Module):
     def forward(self, x: Tensor, skip: Tensor) -> Tensor:
         x = torch.cat([self.up(x), skip], dim=1)
         return self.attention(self.convs(x))
+
+
+def encode_decode(
+    x: Tensor,
+    pool: nn.Module,
+    down: Sequence[Callable[[Tensor], Tensor]],
+    up: Sequence[Callable[[Tensor, Tensor], Tensor]],
+) -> Tensor:
+    """A U-Net's body after its stem: pool and `down[i]` per level, then `up[i](x, skip)` from
+    the deepest level back up, each level's input before pooling being its skip."""
+    skips = []
+    for stage in down:
+        skips.append(x)
+        x = stage(pool(x))
+    for stage, skip in zip(reversed(up), reversed(skips), strict=True):
+        x = stage(x, skip)
+    return x
 
 
 @register_model("unet")
@@ -98,14 +117,7 @@ class UNet(Denoiser):
             nn.init.zeros_(self.head.bias)
 
     def denoise_padded(self, noisy: Tensor, sigma: Tensor | None) -> Tensor:
-        x = self.stem(noisy)
-        skips = []
-        for down in self.down:
-            skips.append(x)
-            x = down(self.pool(x))
-        for up, skip in zip(reversed(self.up), reversed(skips), strict=True):
-            x = up(x, skip)
-        y = self.head(x)
+        y = self.head(encode_decode(self.stem(noisy), self.pool, self.down, self.up))
         if not self.residual:
             return y.sigmoid() if self.output == "sigmoid" else y
         if self.output == "sigmoid":
