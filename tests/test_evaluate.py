@@ -82,3 +82,27 @@ def test_checkpoint_trained_with_pixel_levels_is_evaluated_with_them(tmp_path):
         estimated = [float(row["sigma"]) for row in csv.DictReader(f)]
     # estimated from each noisy image (the 16x16 random images read as extra noise), not 0.1
     assert len(set(estimated)) == len(estimated) and all(e != 0.1 for e in estimated)
+
+
+def test_evaluate_checkpoint_from_python_matches_the_cli(tmp_path):
+    from denoisekit.evaluate import evaluate_checkpoint
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    from skimage import data
+
+    camera = data.camera()  # natural content: random pixels would read as noise
+    for i in range(3):
+        Image.fromarray(camera[100 * i : 100 * i + 48, 200:240]).save(folder / f"{i}.png")
+    common = {"split": "all", "seed": 3, "clip": True}
+    result = evaluate_checkpoint(
+        "gray-blind", str(folder), "gaussian:25/255", tmp_path / "py", **common
+    )
+    assert result["n"] == 3 and result["noise"].clip
+    args = ["evaluate", "--checkpoint", "gray-blind", "--data", str(folder), "--split", "all"]
+    args += ["--noise", "gaussian:25/255", "--seed", "3", "--clip", "--out", str(tmp_path / "cli")]
+    assert main(args) == 0
+    from_python = json.loads((tmp_path / "py" / "summary.json").read_text())
+    from_cli = json.loads((tmp_path / "cli" / "summary.json").read_text())
+    assert from_python["psnr"] == from_cli["psnr"] == result["summary"]["psnr"]["mean"]
+    assert from_python["psnr"] > from_python["noisy"]["psnr"] + 3

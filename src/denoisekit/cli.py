@@ -75,53 +75,30 @@ def _cmd_train(args: argparse.Namespace) -> None:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> None:
-    from .data import load_dataset
-    from .evaluate import evaluate_pairs, make_noisy_pairs, protocol, write_evaluation
-    from .inference.ensemble import SelfEnsemble, split_ensemble
-    from .inference.fusion import NoisyPixelFusion
-    from .noise import parse_noise
-    from .pretrained import resolve_weights
-    from .train.checkpoint import load_checkpoint
+    from .evaluate import evaluate_checkpoint
 
-    fusion = True if args.fusion_window is None else args.fusion_window
-    checkpoint, ensemble = split_ensemble(args.checkpoint)
-    model, meta = load_checkpoint(resolve_weights(checkpoint, "--checkpoint"), fusion=fusion)
-    fused = model  # a Noise2Void model's fusion sits inside the ensemble
-    model = SelfEnsemble(model) if ensemble else model
-    trained = meta.get("config", {})
-    level = args.noise_level or trained.get("noise", {}).get("level", "image")
-    noise = parse_noise(args.noise, clip=args.clip, level=level)
-    channels = trained.get("data", {}).get("channels")
-    size = args.size or (trained.get("data", {}).get("size") if args.resize else None)
-    images = load_dataset(
+    result = evaluate_checkpoint(
+        args.checkpoint,
         args.data,
+        args.noise,
+        args.out,
         split=args.split,
-        root=args.data_root,
+        data_root=args.data_root,
         limit=args.limit,
-        channels=channels,
-        size=size,
+        seed=args.seed,
+        clip=args.clip,
+        noise_level=args.noise_level,
+        fusion_window=args.fusion_window,
+        size=args.size,
+        resize=args.resize,
+        batch_size=args.batch_size,
         skip_bad=args.skip_bad,
     )
-    pairs = make_noisy_pairs(images.images, noise, args.seed, images.names)
-    result = evaluate_pairs(model, pairs, batch_size=args.batch_size)
-    proto = protocol(
-        noise,
-        args.seed,
-        data=args.data,
-        split=args.split,
-        n_images=len(images),
-        checkpoint=str(args.checkpoint),
-        fusion_window=fused.window if isinstance(fused, NoisyPixelFusion) else 0,
-        skipped=len(getattr(images, "skipped", [])),
-    )
-    out = Path(args.out)
-    write_evaluation(result, pairs, proto, out)
-    s = result["summary"]
-    n = result["noisy_summary"]
+    s, n = result["summary"], result["noisy_summary"]
     print(
-        f"{len(images)} images, {noise.spec}: PSNR {s['psnr']['mean']:.2f} dB "
+        f"{result['n']} images, {result['noise'].spec}: PSNR {s['psnr']['mean']:.2f} dB "
         f"(noisy {n['psnr']['mean']:.2f}), SSIM {s['ssim']['mean']:.4f} "
-        f"(noisy {n['ssim']['mean']:.4f}); wrote {out / 'summary.json'}"
+        f"(noisy {n['ssim']['mean']:.4f}); wrote {Path(args.out) / 'summary.json'}"
     )
 
 

@@ -151,3 +151,70 @@ def write_evaluation(result: dict[str, Any], pairs: NoisyPairs, proto: dict, out
     summary["protocol"] = proto
     atomic_write_text(out_dir / "per_image.csv", buf.getvalue())
     atomic_write_json(out_dir / "summary.json", summary)
+
+
+def evaluate_checkpoint(
+    checkpoint: str,
+    data: str,
+    noise: str,
+    out_dir: str | Path,
+    *,
+    split: str = "test",
+    data_root: str | None = None,
+    limit: int | None = None,
+    seed: int = 0,
+    clip: bool = False,
+    noise_level: str | None = None,
+    fusion_window: int | None = None,
+    size: int | None = None,
+    resize: bool = False,
+    batch_size: int = 8,
+    skip_bad: bool = False,
+) -> dict[str, Any]:
+    """Score a checkpoint (a file, run folder or pretrained name; `+x8` for the self-ensemble)
+    on a data set with fixed noise; write `per_image.csv` and `summary.json` into `out_dir`.
+
+    `noise_level` is what a noise-aware model gets ("image", "pixel" or "auto"; default: what
+    the checkpoint trained with); `size` resizes the images, `resize` to the training size.
+    The channel count follows the checkpoint's training data. Returns the result of
+    `evaluate_pairs` plus "noise" (the parsed NoiseModel) and "n" (images scored).
+    """
+    from .data import load_dataset
+    from .inference.ensemble import SelfEnsemble, split_ensemble
+    from .inference.fusion import NoisyPixelFusion
+    from .noise import parse_noise
+    from .pretrained import resolve_weights
+    from .train.checkpoint import load_checkpoint
+
+    fusion = True if fusion_window is None else fusion_window
+    plain, ensemble = split_ensemble(checkpoint)
+    model, meta = load_checkpoint(resolve_weights(plain, "--checkpoint"), fusion=fusion)
+    fused = model  # a Noise2Void model's fusion sits inside the ensemble
+    model = SelfEnsemble(model) if ensemble else model
+    trained = meta.get("config", {})
+    level = noise_level or trained.get("noise", {}).get("level", "image")
+    noise_model = parse_noise(noise, clip=clip, level=level)
+    trained_data = trained.get("data", {})
+    images = load_dataset(
+        data,
+        split=split,
+        root=data_root,
+        limit=limit,
+        channels=trained_data.get("channels"),
+        size=size or (trained_data.get("size") if resize else None),
+        skip_bad=skip_bad,
+    )
+    pairs = make_noisy_pairs(images.images, noise_model, seed, images.names)
+    result = evaluate_pairs(model, pairs, batch_size=batch_size)
+    proto = protocol(
+        noise_model,
+        seed,
+        data=data,
+        split=split,
+        n_images=len(images),
+        checkpoint=str(checkpoint),
+        fusion_window=fused.window if isinstance(fused, NoisyPixelFusion) else 0,
+        skipped=len(getattr(images, "skipped", [])),
+    )
+    write_evaluation(result, pairs, proto, Path(out_dir))
+    return {**result, "noise": noise_model, "n": len(images)}
