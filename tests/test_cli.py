@@ -212,3 +212,85 @@ def test_denoise_refuses_output_folder_equal_to_input_folder(denoise_inputs, cap
     assert main(["denoise", str(folder), "-o", str(folder), "--model", "median"]) == 2
     assert "is an input" in _error_line(capsys)
     assert (folder / "a.png").read_bytes() == before and len(list(folder.iterdir())) == 1
+
+
+@pytest.fixture
+def odd_files(tmp_path):
+    """A PNG (to pass where a folder or config is expected), run folders with a broken report."""
+    import json
+
+    from PIL import Image
+
+    Image.new("L", (40, 40), 128).save(tmp_path / "photo.png")
+    (tmp_path / "empty-results").mkdir()
+    (tmp_path / "empty-results" / "results.json").write_text("{}")
+    (tmp_path / "bad-samples").mkdir()
+    runs = {"runs": {"m": {"psnr": {"mean": 30.0}}}}
+    (tmp_path / "bad-samples" / "results.json").write_text(json.dumps(runs))
+    (tmp_path / "bad-samples" / "samples.npz").write_bytes(b"PK\x03\x04 not a zip")
+    return tmp_path
+
+
+_EVAL = ["evaluate", "--checkpoint", "gray-blind", "--data", "set12", "--noise", "gaussian:0.1"]
+
+
+@pytest.mark.parametrize(
+    "argv,needle",
+    [
+        ([*_EVAL, "--out", "{tmp}/photo.png"], "photo.png cannot be a folder"),
+        ([*_EVAL, "--out", "{tmp}/photo.png/x"], "its parent"),
+        ([*_EVAL, "--limit", "0", "--out", "{tmp}/o"], "--limit must be at least 1"),
+        ([*_EVAL, "--batch-size", "0", "--out", "{tmp}/o"], "--batch-size"),
+        (["train", "--out", "{tmp}/photo.png"], "cannot be a folder"),
+        (["train", "{tmp}/photo.png", "--out", "{tmp}/o"], "not a text file"),
+        (["train", "--out", "{tmp}/o", "--set", "train.precision=fp8"], "bf16-mixed"),
+        (["train", "--out", "{tmp}/o", "--resume"], "--resume: no"),
+        (["demo", "--out", "{tmp}/o", "--limit", "0"], "--limit"),
+        (["demo", "--out", "{tmp}/o", "--train", "--epochs", "0"], "--epochs"),
+        (["demo", "--out", "{tmp}/o", "--epochs", "3"], "--train"),
+        (["report", "{tmp}/empty-results"], 'no "runs"'),
+        (["report", "{tmp}/bad-samples"], "samples.npz"),
+        (["calibrate", "{tmp}/photo.png", "--out", "{tmp}/photo.png"], "is one of the images"),
+        (
+            ["benchmark", "--models", "median", "--data", "set12", "--out", "{tmp}/photo.png"],
+            "cannot be a folder",
+        ),
+    ],
+)
+def test_more_bad_input_is_one_line(odd_files, capsys, argv, needle):
+    before = (odd_files / "photo.png").read_bytes()
+    argv = [a.replace("{tmp}", str(odd_files)) for a in argv]
+    assert main(argv) == 2
+    assert needle in _error_line(capsys)
+    assert not (odd_files / "o").exists()
+    assert (odd_files / "photo.png").read_bytes() == before
+
+
+def test_checkpoint_json_that_cannot_build_its_model(tmp_path, capsys):
+    import json
+
+    from denoisekit import create_model
+    from denoisekit.train.checkpoint import save_checkpoint
+
+    kwargs = {"in_channels": 1, "base_channels": 4, "depth": 1}
+    save_checkpoint(
+        tmp_path / "m", create_model("unet", **kwargs), {"model": "unet", "kwargs": kwargs}
+    )
+    meta = json.loads((tmp_path / "m.json").read_text())
+    argv = ["evaluate", "--checkpoint", str(tmp_path / "m"), "--data", "set12"]
+    argv += ["--noise", "gaussian:0.1", "--out", str(tmp_path / "o")]
+    for kwargs, needle in (("x", "'kwargs' must map"), ({"depth": 2, "wings": 1}, "wings")):
+        (tmp_path / "m.json").write_text(json.dumps({**meta, "kwargs": kwargs}))
+        assert main(argv) == 2
+        assert needle in _error_line(capsys)
+    assert not (tmp_path / "o").exists()
+
+
+def test_train_runs_on_its_built_in_defaults(tmp_path, capsys, one_thread):
+    # no config file: the embedded photos (gray and colour, several sizes) as RGB 64x64 patches
+    settings = ["train.epochs=1", "train.steps_per_epoch=2", "data.limit=3", "data.eval_limit=1"]
+    settings += ["model.kwargs={base_channels: 4, depth: 1}", "train.precision=32-true"]
+    argv = ["train", "--out", str(tmp_path / "run")] + [a for s in settings for a in ("--set", s)]
+    assert main(argv) == 0
+    assert (tmp_path / "run" / "best.safetensors").is_file()
+    assert "Seed set" not in capsys.readouterr().err  # Lightning's INFO lines are kept quiet

@@ -33,7 +33,6 @@ def tree(tmp_path):
     save_image(_noisy((12, 18, 3), seed=1), root / "sub" / "b.jpg")
     save_image(_noisy((16, 10, 3), np.uint16, 2), root / "sub" / "deep" / "c.tif", bit_depth=16)
     save_image(_noisy((9, 11), np.uint16, 3), root / "sub" / "g16.png", bit_depth=16)
-    (root / "notes.txt").write_text("not an image")
     save_image(_noisy((8, 8)), root / ".hidden.png")
     return root
 
@@ -75,6 +74,7 @@ def test_palette_cmyk_exif_and_alpha(tmp_path):
     rgb = _noisy((20, 30, 3))
     Image.fromarray(rgb).convert("P").save(root / "palette.png")
     Image.fromarray(rgb).convert("CMYK").save(root / "cmyk.jpg")
+    Image.fromarray(rgb).convert("CMYK").save(root / "cmyk.tif")
     rotated = Image.fromarray(rgb)
     exif = rotated.getexif()
     exif[0x0112] = 6  # stored landscape, shown portrait
@@ -85,6 +85,10 @@ def test_palette_cmyk_exif_and_alpha(tmp_path):
     assert main(["denoise", str(root), "-o", str(out), "--model", "median"]) == 0
     assert read_image(out / "palette.png").shape == (20, 30, 3)
     assert read_image(out / "cmyk.jpg").shape == (20, 30, 3)
+    # a CMYK TIFF is converted to RGB, not read as four raw ink channels (RGB + alpha)
+    cmyk = read_image(root / "cmyk.tif")
+    assert cmyk.shape == (20, 30, 3) and np.abs(cmyk.astype(int) - rgb).max() <= 1
+    assert read_image(out / "cmyk.tif").shape == (20, 30, 3)
     assert read_image(out / "exif.jpg").shape == (30, 20, 3)
     with Image.open(out / "exif.jpg") as img:
         assert img.getexif().get(0x0112, 1) == 1  # rotation applied to the pixels, tag gone
@@ -138,3 +142,41 @@ def test_plan_several_inputs(tree, tmp_path):
     jobs = plan([tree / "a.png", tree / "sub"], tmp_path / "o", fmt="png")
     targets = sorted(j.target.relative_to(tmp_path / "o").as_posix() for j in jobs)
     assert targets == ["a.png", "sub/b.png", "sub/deep/c.png", "sub/g16.png"]
+
+
+@pytest.mark.parametrize("verb", ["denoise", "noise"])
+def test_bad_files_are_listed_at_the_end_and_the_rest_written(tmp_path, capsys, verb):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    for name in ("a.png", "c.png"):
+        save_image(_noisy((12, 14, 3)), folder / name)
+    whole = (folder / "a.png").read_bytes()
+    (folder / "b.png").write_bytes(whole[: len(whole) // 2])  # truncated
+    (folder / "fake.jpg").write_text("not a jpeg")
+    (folder / "notes.txt").write_text("not an image")
+    out = tmp_path / "out"
+    extra = ["--model", "median"] if verb == "denoise" else ["--noise", "gaussian:0.1"]
+    assert main([verb, str(folder), "-o", str(out), *extra]) == 2
+    assert sorted(p.name for p in out.iterdir()) == ["a.png", "c.png"]
+    err = capsys.readouterr().err.strip().splitlines()
+    listed = [line for line in err if line.startswith("skipped ")]
+    assert len(listed) == 3 and all(n in "".join(listed) for n in ("b.png", "fake.jpg", "notes"))
+    assert err[-1] == "denoisekit: error: 3 input files skipped (listed above)"
+
+
+def test_images_above_the_bomb_limit_need_allow_large(tmp_path, capsys, monkeypatch):
+    save_image(_noisy((40, 50)), tmp_path / "big.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 40x50 = 2000 pixels is "large"
+    argv = [
+        "denoise",
+        str(tmp_path / "big.png"),
+        "-o",
+        str(tmp_path / "o.png"),
+        "--model",
+        "median",
+    ]
+    assert main(argv) == 2
+    assert "--allow-large" in capsys.readouterr().err and not (tmp_path / "o.png").exists()
+    assert main([*argv, "--allow-large"]) == 0
+    assert read_image(tmp_path / "o.png", allow_large=True).shape == (40, 50)
+    assert Image.MAX_IMAGE_PIXELS == 1000  # the limit is restored after each read

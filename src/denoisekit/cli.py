@@ -55,10 +55,21 @@ def _cmd_models(args: argparse.Namespace) -> None:
         print(f"{name:<24}{info['model']:<11}{channels:>10}  {sigma:<12}{text}")
 
 
+def _quiet_lightning() -> None:
+    """Lightning announces the precision and the seed at INFO level on stderr, before any
+    error of ours; the run's own lines and files say both, so keep only its warnings."""
+    import logging
+
+    import lightning_fabric  # noqa: F401  (sets its logger to INFO on import)
+
+    logging.getLogger("lightning_fabric").setLevel(logging.WARNING)
+
+
 def _cmd_train(args: argparse.Namespace) -> None:
     from .config import load_run_config
     from .train import train
 
+    _quiet_lightning()
     config = load_run_config(args.config, _overrides(args))
     if args.init:
         config.train.init = args.init
@@ -95,8 +106,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         skip_bad=args.skip_bad,
     )
     s, n = result["summary"], result["noisy_summary"]
+    skipped = f" ({result['skipped']} unreadable skipped)" if result["skipped"] else ""
     print(
-        f"{result['n']} images, {result['noise'].spec}: PSNR {s['psnr']['mean']:.2f} dB "
+        f"{result['n']} images{skipped}, {result['noise'].spec}: PSNR {s['psnr']['mean']:.2f} dB "
         f"(noisy {n['psnr']['mean']:.2f}), SSIM {s['ssim']['mean']:.4f} "
         f"(noisy {n['ssim']['mean']:.4f}); wrote {Path(args.out) / 'summary.json'}"
     )
@@ -106,6 +118,7 @@ def _cmd_experiment(args: argparse.Namespace) -> None:
     from .config import load_experiment_config
     from .experiment import run_experiment
 
+    _quiet_lightning()
     exp = load_experiment_config(args.config, _overrides(args))
     html = run_experiment(exp, args.out, data_root=args.data_root, only=args.runs)
     print(f"report: {html}")
@@ -135,6 +148,7 @@ def _cmd_denoise(args: argparse.Namespace) -> None:
         tile=args.tile,
         overlap=args.overlap,
         fmt=args.format,
+        allow_large=args.allow_large,
         progress=True,
     )
     if summary.sigma_ignored:
@@ -146,18 +160,34 @@ def _cmd_noise(args: argparse.Namespace) -> None:
     from .noise.files import noise_paths
 
     summary = noise_paths(
-        args.inputs, args.output, args.noise, seed=args.seed, fmt=args.format, progress=True
+        args.inputs,
+        args.output,
+        args.noise,
+        seed=args.seed,
+        fmt=args.format,
+        allow_large=args.allow_large,
+        progress=True,
     )
     _print_files_summary(summary, f"{summary.spec}, seed {args.seed}")
 
 
 def _print_files_summary(summary, what: str) -> None:
-    """The one line `denoise` and `noise` end with: files, megapixels, seconds, output."""
+    """The line `denoise` and `noise` end with (files, megapixels, seconds, output), then the
+    files that could not be processed, one per line, and an error if there were any."""
+    from .errors import DataError
+
+    if summary.files == 0 and len(summary.failed) == 1:  # one input, and it failed
+        raise DataError(summary.failed[0].reason)
     files = f"{summary.files} file{'s' if summary.files != 1 else ''}"
     print(
         f"{files}, {summary.megapixels:.1f} MP, {summary.seconds:.1f} s ({what}); "
         f"wrote {summary.output}"
     )
+    for failure in summary.failed:
+        print(f"skipped {failure.path}: {failure.reason}", file=sys.stderr)
+    if summary.failed:
+        n = len(summary.failed)
+        raise DataError(f"{n} input file{'s' if n != 1 else ''} skipped (listed above)")
 
 
 def _cmd_benchmark(args: argparse.Namespace) -> None:
@@ -182,6 +212,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> None:
         limit=args.limit,
         data_root=args.data_root,
         roofline=args.roofline,
+        skip_bad=args.skip_bad,
     )
     minutes = summary.get("seconds_total", 0.0) / 60
     print(f"wrote {Path(args.out) / 'table.md'} ({minutes:.1f} min)")
@@ -204,11 +235,21 @@ def _cmd_demo(args: argparse.Namespace) -> None:
 def _cmd_calibrate(args: argparse.Namespace) -> None:
     from .noise.calibrate import calibrate_files, write_calibration
 
-    result = calibrate_files(args.images, burst=args.burst)
+    result = calibrate_files(
+        args.images, burst=args.burst, allow_large=args.allow_large, out=args.out
+    )
     path = write_calibration(result, args.out)
     for note in result.notes():
         print(f"note: {note}", file=sys.stderr)
     print(f"{result.summary()}; wrote {path}")
+
+
+def _add_allow_large(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--allow-large",
+        action="store_true",
+        help="read images above the decompression-bomb limit (89.5 MP); only for trusted files",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -216,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     parser.add_argument(
         "--data-root",
-        default=os.environ.get("DENOISEKIT_DATA"),
+        default=os.environ.get("DENOISEKIT_DATA") or None,  # set but empty: as if unset
         help="folder holding the named data sets (default: $DENOISEKIT_DATA or ../shared/data)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -326,6 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--format", help="output format: png, jpg, tif, bmp, webp (default: the input's)"
     )
+    _add_allow_large(p)
     p.set_defaults(func=_cmd_denoise)
 
     p = sub.add_parser("noise", help="make noisy copies of image files or folders")
@@ -338,6 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--format", help="output format: png, jpg, tif, bmp, webp (default: the input's)"
     )
+    _add_allow_large(p)
     p.set_defaults(func=_cmd_noise)
 
     p = sub.add_parser("benchmark", help="quality, speed and memory of methods side by side")
@@ -365,6 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--roofline", action="store_true", help="also measure the matmul peak and FLOP/s"
     )
+    p.add_argument("--skip-bad", action="store_true", help="skip unreadable images (counted)")
     p.add_argument("--out", required=True, help="folder for per_image.csv, summary.json, table.md")
     p.set_defaults(func=_cmd_benchmark)
 
@@ -389,6 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the images are shots of one static scene (same size): far more accurate",
     )
+    _add_allow_large(p)
     p.set_defaults(func=_cmd_calibrate)
     return parser
 
@@ -404,6 +449,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"denoisekit: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # a path the run cannot write (a file where a folder must be, ...)
+        if args.debug:
+            raise
+        where = f": {e.filename}" if e.filename else ""
+        print(f"denoisekit: error: {e.strerror or e}{where}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("denoisekit: interrupted", file=sys.stderr)

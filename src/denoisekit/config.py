@@ -226,6 +226,8 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"config file not found: {path}")
     try:
         data = yaml.safe_load(path.read_text()) or {}
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a text file; give a YAML config") from None
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: not valid YAML ({e.__class__.__name__})") from None
     if not isinstance(data, dict):
@@ -246,8 +248,12 @@ def _fix_floats(node: Any) -> Any:
 def load_run_config(
     path: str | Path | None = None, overrides: list[str] | None = None
 ) -> RunConfig:
-    """A `RunConfig` from defaults, an optional YAML file and `--set` overrides."""
-    data = read_yaml(path) if path else {}
+    """A `RunConfig` from defaults, an optional YAML file and `--set` overrides.
+
+    Without a file the run trains on the embedded photos as `demo --train` does: they mix gray
+    and colour and differ in size, so they are read as RGB and cut into 64x64 patches.
+    """
+    data = read_yaml(path) if path else {"data": {"channels": 3, "patch_size": 64}}
     if "runs" in data:
         raise ConfigError(f"{path} is an experiment config; use `denoisekit experiment`")
     return from_dict(RunConfig, apply_overrides(data, overrides or []))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import ExperimentConfig, ReportConfig, from_dict
+from .errors import ConfigError
 
 DEMO = {
     "seed": 0,
@@ -66,6 +67,15 @@ def run_demo(
     limit: int | None = None,
 ) -> Path:
     """Write the demo report into `out_dir` and return the path of report.html."""
+    from .files import output_folder
+
+    output_folder(out_dir)
+    if limit is not None and limit < 1:
+        raise ConfigError(f"--limit must be at least 1, got {limit}")
+    if train and epochs is not None and epochs < 1:
+        raise ConfigError(f"--epochs must be at least 1, got {epochs}")
+    if epochs is not None and not train:
+        raise ConfigError("--epochs is for --train (the short training); add --train or drop it")
     if train:
         from .experiment import run_experiment
 

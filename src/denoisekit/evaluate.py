@@ -17,6 +17,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from .errors import ConfigError
 from .metrics import METRICS, SSIM_PROTOCOL, compute_all
 from .noise import NoiseModel
 
@@ -177,15 +178,21 @@ def evaluate_checkpoint(
     `noise_level` is what a noise-aware model gets ("image", "pixel" or "auto"; default: what
     the checkpoint trained with); `size` resizes the images, `resize` to the training size.
     The channel count follows the checkpoint's training data. Returns the result of
-    `evaluate_pairs` plus "noise" (the parsed NoiseModel) and "n" (images scored).
+    `evaluate_pairs` plus "noise" (the parsed NoiseModel), "n" (images scored) and "skipped"
+    (unreadable images left out with `skip_bad`).
     """
     from .data import load_dataset
+    from .files import output_folder
     from .inference.ensemble import SelfEnsemble, split_ensemble
     from .inference.fusion import NoisyPixelFusion
     from .noise import parse_noise
     from .pretrained import resolve_weights
     from .train.checkpoint import load_checkpoint
 
+    output_folder(out_dir)
+    for name, value in (("--limit", limit), ("--size", size), ("--batch-size", batch_size)):
+        if value is not None and value < 1:
+            raise ConfigError(f"{name} must be at least 1, got {value}")
     fusion = True if fusion_window is None else fusion_window
     plain, ensemble = split_ensemble(checkpoint)
     model, meta = load_checkpoint(resolve_weights(plain, "--checkpoint"), fusion=fusion)
@@ -217,4 +224,4 @@ def evaluate_checkpoint(
         skipped=len(getattr(images, "skipped", [])),
     )
     write_evaluation(result, pairs, proto, Path(out_dir))
-    return {**result, "noise": noise_model, "n": len(images)}
+    return {**result, "noise": noise_model, "n": len(images), "skipped": proto["skipped"]}

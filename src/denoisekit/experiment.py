@@ -18,7 +18,7 @@ import torch
 from .config import ExperimentConfig, RunConfig, from_dict, read_yaml, save_yaml, to_dict
 from .errors import ConfigError
 from .evaluate import evaluate_pairs, make_noisy_pairs, protocol
-from .files import atomic_path, atomic_write_json
+from .files import atomic_path, atomic_write_json, output_folder
 from .noise import parse_noise
 from .train.checkpoint import load_checkpoint, read_meta
 
@@ -80,7 +80,7 @@ def run_experiment(
     from .report import write_report
     from .train.loop import load_splits, train
 
-    out_dir = Path(out_dir)
+    out_dir = output_folder(out_dir)
     names = list(exp.runs)
     if only:
         missing = [n for n in only if n not in exp.runs]

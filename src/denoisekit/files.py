@@ -34,6 +34,19 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             os.unlink(tmp)
 
 
+def output_folder(path: str | Path, what: str = "--out") -> Path:
+    """`path` as a Path, checked up front to be usable as an output folder (it or a parent
+    being an existing file is a DataError naming it); nothing is created."""
+    from .errors import DataError
+
+    path = Path(path)
+    for part in (path, *path.parents):
+        if part.exists() and not part.is_dir():
+            which = "" if part == path else f" (its parent {part} is a file)"
+            raise DataError(f"{what} {path} cannot be a folder{which}; choose a folder path")
+    return path
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)

@@ -12,7 +12,7 @@ atomically. Used by `denoisekit denoise` (`inference.batch`) and `denoisekit noi
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +20,7 @@ import numpy as np
 
 from .errors import ConfigError, DataError
 from .files import atomic_path
-from .io import IMAGE_EXTENSIONS, save_image
+from .io import IMAGE_EXTENSIONS, read_image, save_image
 
 # --format value -> file extension; the extension an output path may have -> writer.
 FORMATS = {
@@ -60,6 +60,26 @@ def _writable(ext: str) -> bool:
 def find_images(folder: Path, *, skip: Path | None = None) -> list[Path]:
     """Image files under `folder` (recursive, sorted; hidden files and folders left out, and
     anything inside `skip`, the output folder, when it lies inside the input)."""
+    return [path for path in _walk(folder, skip) if _is_image_name(path)]
+
+
+def not_images(inputs: Sequence[str | Path], *, skip: Path | None = None) -> list[Failure]:
+    """Files in the input folders that are not images by their extension (hidden ones and
+    those inside `skip` left out), as failures: the verbs that process folders list them."""
+    folders = [Path(p) for p in inputs if Path(p).is_dir()]
+    return [
+        Failure(path, f"not an image file ({', '.join(IMAGE_EXTENSIONS)})")
+        for folder in folders
+        for path in _walk(folder, skip)
+        if not _is_image_name(path)
+    ]
+
+
+def _is_image_name(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_EXTENSIONS
+
+
+def _walk(folder: Path, skip: Path | None) -> list[Path]:
     skip = skip.resolve() if skip is not None else None
     found = []
     for root, dirs, files in os.walk(folder):
@@ -68,10 +88,48 @@ def find_images(folder: Path, *, skip: Path | None = None) -> list[Path]:
             for d in dirs
             if not d.startswith(".") and (skip is None or (Path(root) / d).resolve() != skip)
         )
-        for name in sorted(files):
-            if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_EXTENSIONS:
-                found.append(Path(root) / name)
+        found += [Path(root) / name for name in sorted(files) if not name.startswith(".")]
     return found
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An input file a verb could not process, and why (one line)."""
+
+    path: Path
+    reason: str
+
+
+def run_jobs(
+    jobs: Sequence[Job],
+    process: Callable[[Job, np.ndarray], np.ndarray],
+    *,
+    allow_large: bool = False,
+    progress: bool = False,
+) -> tuple[int, int, list[Failure]]:
+    """Read each job's image, `process` it and write the result to the job's target.
+
+    A file that cannot be read (corrupt, truncated, not an image, too large without
+    `allow_large`) or processed (`process` raised DataError) is recorded and the rest still
+    run; errors about the run itself (a write failing) stop it. Returns (files written,
+    pixels read, failures). `progress` shows a bar over files on stderr when it is a terminal.
+    """
+    import sys
+
+    from tqdm import tqdm
+
+    written, pixels, failures = 0, 0, []
+    for job in tqdm(jobs, unit="file", file=sys.stderr, disable=None if progress else True):
+        try:
+            image = read_image(job.source, allow_large=allow_large)
+            result = process(job, image)
+        except DataError as e:
+            failures.append(Failure(job.source, str(e)))
+            continue
+        write_image(result, job.target)
+        written += 1
+        pixels += image.shape[0] * image.shape[1]
+    return written, pixels, failures
 
 
 def plan(inputs: Sequence[str | Path], output: str | Path, *, fmt: str | None = None) -> list[Job]:

@@ -11,6 +11,7 @@ dependency) respectively.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
 import zlib
@@ -47,30 +48,68 @@ def _hw(size: Size) -> tuple[int, int]:
 # ----------------------------------------------------------------------------- reading
 
 
-def read_image(path: str | os.PathLike, *, size: Size | None = None) -> np.ndarray:
+def read_image(
+    path: str | os.PathLike, *, size: Size | None = None, allow_large: bool = False
+) -> np.ndarray:
     """Decode an image file to `HW`/`HWC` uint8, uint16 or float32, EXIF orientation applied.
 
     `size` (H, W) or an int for a square, is a speed hint for 8-bit files: JPEGs are decoded at a
     reduced DCT scale no smaller than `size` and then resized with antialiasing, which is several
     times faster than a full decode for large photos. Other files come back at stored size.
-    Raises DataError naming the file when it is missing, unreadable or corrupt.
+    Images with more pixels than Pillow's decompression-bomb limit (`Image.MAX_IMAGE_PIXELS`,
+    89.5 MP) are refused unless `allow_large`. Raises DataError naming the file when it is
+    missing, unreadable, corrupt or too large.
     """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"image file not found: {path}")
+    with _pixel_limit_lifted() as limit:
+        try:
+            if not allow_large:
+                _check_pixel_count(path, limit)
+            return _decode(path, size)
+        except DataError:
+            raise
+        except _READ_ERRORS as exc:
+            raise DataError(f"cannot read image {path}: {exc}") from None
+
+
+@contextlib.contextmanager
+def _pixel_limit_lifted():
+    """Pillow's own bomb check off while decoding (yields its limit): `_check_pixel_count`
+    applies the limit first, with a message that says what to do."""
+    limit = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
     try:
-        if path.suffix.lower() in (".tif", ".tiff"):
-            array = _read_tiff(path)
-            if array is not None:
-                return array
-        png16 = decode_png16(path)
-        if png16 is not None:
-            return _orient(*png16)
-        return _read_pil(path, size)
-    except DataError:
-        raise
-    except _READ_ERRORS as exc:
-        raise DataError(f"cannot read image {path}: {exc}") from None
+        yield limit
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
+
+
+def _check_pixel_count(path: Path, limit: int | None) -> None:
+    if limit is None:  # the caller turned Pillow's limit off
+        return
+    try:
+        with Image.open(path) as img:
+            w, h = img.size
+    except _READ_ERRORS:
+        return  # not a header Pillow knows (e.g. a float TIFF): the decoder reports it
+    if w * h > limit:
+        raise DataError(
+            f"{path} is {w}x{h} ({w * h / 1e6:.1f} MP), above the decompression-bomb limit of "
+            f"{limit / 1e6:.1f} MP; if you trust the file, pass --allow-large"
+        )
+
+
+def _decode(path: Path, size: Size | None) -> np.ndarray:
+    if path.suffix.lower() in (".tif", ".tiff"):
+        array = _read_tiff(path)
+        if array is not None:
+            return array
+    png16 = decode_png16(path)
+    if png16 is not None:
+        return _orient(*png16)
+    return _read_pil(path, size)
 
 
 def _read_pil(path: Path, size: Size | None) -> np.ndarray:
@@ -118,9 +157,14 @@ def _read_tiff(path: Path) -> np.ndarray | None:
     """First page of a TIFF via tifffile, or None to let Pillow try (e.g. JPEG-in-TIFF)."""
     import tifffile
 
+    as_stored = (tifffile.PHOTOMETRIC.MINISBLACK, tifffile.PHOTOMETRIC.RGB)
     try:
-        array = tifffile.imread(path, key=0)
-    except (ValueError, NotImplementedError, KeyError):
+        with tifffile.TiffFile(path) as tif:
+            page = tif.pages[0]
+            if page.photometric not in as_stored:
+                return None  # CMYK, palette, YCbCr, Lab, inverted gray: Pillow converts them
+            array = page.asarray()
+    except (ValueError, NotImplementedError, KeyError, IndexError):
         return None
     if array.ndim == 3 and array.shape[0] <= 4 < array.shape[-1]:  # planar CHW storage
         array = array.transpose(1, 2, 0)
@@ -248,14 +292,19 @@ def resize(image: Tensor, size: Size) -> Tensor:
 
 
 def load_image(
-    path: str | os.PathLike, *, channels: int | None = None, size: Size | None = None
+    path: str | os.PathLike,
+    *,
+    channels: int | None = None,
+    size: Size | None = None,
+    allow_large: bool = False,
 ) -> Tensor:
     """Read a file into a (C, H, W) float32 tensor in [0, 1]; alpha is dropped.
 
     `channels`: None keeps the stored count, 1 converts to gray, 3 to RGB. `size`: resize to
     (H, W) or size x size (aspect ratio not kept), antialiased; None keeps the stored size.
+    `allow_large`: see `read_image`.
     """
-    image = to_tensor(read_image(path, size=size))
+    image = to_tensor(read_image(path, size=size, allow_large=allow_large))
     if size is not None:
         image = resize(image, size)  # 16-bit and float files are not resized while decoding
     return convert_channels(image, channels)

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from ..errors import ConfigError
-from ..files import atomic_write_json, atomic_write_text
+from ..files import atomic_write_json, atomic_write_text, output_folder
 from ..metrics import psnr, ssim
 from .methods import Method, check_channels, resolve_methods
 from .protocol import BenchmarkProtocol, parse_sigmas, sigma_label
@@ -30,14 +30,17 @@ CSV_COLUMNS = ("dataset", "image", "sigma", "method", "psnr", "ssim", "seconds",
 REFERENCE = "bm3d"  # every other method is compared with it when it is in the run
 
 
-def _load_sets(specs: Sequence[str], *, root, limit: int | None) -> dict[str, Any]:
+def _load_sets(
+    specs: Sequence[str], *, root, limit: int | None, skip_bad: bool = False
+) -> dict[str, Any]:
     from ..data import load_dataset
     from ..data.registry import DATASETS
 
     sets = {}
     for spec in specs:
         named = spec.lower() in DATASETS
-        images = load_dataset(spec, root=root, split="test" if named else "all", limit=limit)
+        split = "test" if named else "all"
+        images = load_dataset(spec, root=root, split=split, limit=limit, skip_bad=skip_bad)
         sets[spec.lower() if named else spec] = images
     return sets
 
@@ -140,9 +143,12 @@ def run_benchmark(
     limit: int | None = None,
     data_root: str | None = None,
     roofline: bool = False,
+    skip_bad: bool = False,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Run the benchmark and write its three files into `out`; returns the summary."""
+    """Run the benchmark and write its three files into `out`; returns the summary.
+    `skip_bad`: leave out unreadable images (counted in `datasets` -> set -> `skipped`)."""
+    output_folder(out)
     protocol = protocol or BenchmarkProtocol()
     if limit is not None and limit < 1:
         raise ConfigError(f"--limit must be at least 1, got {limit}")
@@ -151,7 +157,7 @@ def run_benchmark(
         raise ConfigError("--data is empty; name a set or folder, e.g. --data set12,bsd68")
     sigma_values = parse_sigmas(sigmas)
     methods = resolve_methods(models)
-    sets = _load_sets(set_specs, root=data_root, limit=limit)
+    sets = _load_sets(set_specs, root=data_root, limit=limit, skip_bad=skip_bad)
     for name, images in sets.items():
         for method in methods:
             check_channels(method, name, _channels(images))
@@ -166,14 +172,16 @@ def run_benchmark(
             p: matmul_peak_flops(d) / 1e9
             for p, d in (("fp32", torch.float32), ("bf16", torch.bfloat16))
         }
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)  # created by the first write: an early error leaves no empty folder
     summary: dict[str, Any] = {
         "results": {},
         "noisy": {},
         "protocol": protocol.describe(),
         "machine": _machine(protocol, peaks),
-        "datasets": {n: {"images": len(s), "channels": _channels(s)} for n, s in sets.items()},
+        "datasets": {
+            n: {"images": len(s), "channels": _channels(s), "skipped": len(s.skipped)}
+            for n, s in sets.items()
+        },
         "methods": {
             m.label: {"kind": m.kind, "params": m.params, "source": m.source, "colour": m.colour}
             for m in methods

@@ -170,7 +170,8 @@ def load_files(
             images.append(load_image(path, channels=channels, size=size))
         except DataError as exc:
             if not skip_bad:
-                raise DataError(f"{exc} (remove the file, or load with skip_bad=True)") from None
+                hint = "remove the file, or skip unreadable files: --skip-bad, data.skip_bad: true"
+                raise DataError(f"{exc} ({hint})") from None
             skipped.append(name)
             continue
         kept.append(name)

@@ -7,7 +7,6 @@ written atomically, and all paths are checked before the first image is read.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,24 +17,27 @@ import numpy as np
 from ..errors import ConfigError, DataError
 from ..imagefiles import (  # noqa: F401  (re-exported: the public home used to be here)
     FORMATS,
+    Failure,
     Job,
     find_images,
+    not_images,
     output_format,
     plan,
+    run_jobs,
     write_image,
 )
-from ..io import read_image
 from .loaded import LoadedDenoiser, load, parse_sigma
 
 
 @dataclass(frozen=True)
 class Summary:
-    files: int
+    files: int  # files written
     megapixels: float
     seconds: float
     output: Path
     models: tuple[str, ...]  # names of the models used
     sigma_ignored: bool  # a sigma was given but the model takes none
+    failed: tuple[Failure, ...] = ()  # inputs that could not be read or denoised
 
 
 class _ModelChoice:
@@ -73,35 +75,42 @@ def denoise_paths(
     tile: int | None = 512,
     overlap: int = 32,
     fmt: str | None = None,
+    allow_large: bool = False,
     progress: bool = False,
 ) -> Summary:
     """Denoise image files / folders `inputs` into `output` (see the module docstring).
 
     `model`: a pretrained or classical name; `checkpoint`: a checkpoint path; neither: the
     pretrained gray-blind (gray images) / color-blind (colour) weights. `sigma`: "auto"/None
-    (estimate per image), a [0, 1] level, or text like "25" (0-255) or "25/255". `progress`
-    shows a bar over files on stderr when it is a terminal.
+    (estimate per image), a [0, 1] level, or text like "25" (0-255) or "25/255". Files that
+    cannot be read or denoised, and files in the input folders that are not images, are
+    skipped and listed in `Summary.failed`; the rest are still written. `allow_large` lifts the
+    decompression-bomb limit. `progress` shows a bar over files on stderr when it is a terminal.
     """
-    from tqdm import tqdm
-
     from .tiles import check_tiling
 
     level = parse_sigma(sigma, what="--sigma")
     check_tiling(tile, overlap)
     jobs = plan(inputs, output, fmt=fmt)
+    skipped = not_images(inputs, skip=Path(output))
     choice = _ModelChoice(model, checkpoint)
-    start, pixels, ignored, used = time.perf_counter(), 0, False, {}
-    bar = tqdm(jobs, unit="file", file=sys.stderr, disable=None if progress else True)
-    for job in bar:
-        image = read_image(job.source)
+    ignored, used = False, {}
+
+    def denoise_one(job: Job, image: np.ndarray) -> np.ndarray:
+        nonlocal ignored
         denoiser = choice.for_image(image)
         ignored = ignored or (level is not None and not denoiser.noise_aware)
         used[denoiser.name] = None
         try:
-            denoised = denoiser.denoise(image, level, tile, overlap)
+            return denoiser.denoise(image, level, tile, overlap)
         except ValueError as e:  # e.g. a 5-channel TIFF, or a 3-channel image for a 2-channel model
             raise DataError(f"cannot denoise {job.source}: {e}") from None
-        write_image(denoised, job.target)
-        pixels += image.shape[0] * image.shape[1]
+
+    start = time.perf_counter()
+    written, pixels, failed = run_jobs(
+        jobs, denoise_one, allow_large=allow_large, progress=progress
+    )
     seconds = time.perf_counter() - start
-    return Summary(len(jobs), pixels / 1e6, seconds, Path(output), tuple(used), ignored)
+    return Summary(
+        written, pixels / 1e6, seconds, Path(output), tuple(used), ignored, (*skipped, *failed)
+    )

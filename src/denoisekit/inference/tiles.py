@@ -37,7 +37,10 @@ def check_tiling(tile: int | None, overlap: int) -> int | None:
     if tile < 0:
         raise ConfigError(f"tile must be > 0 pixels (or 0 for the whole image), got {tile}")
     if overlap >= tile:
-        raise ConfigError(f"overlap ({overlap}) must be smaller than tile ({tile})")
+        raise ConfigError(
+            f"overlap ({overlap}) must be smaller than tile ({tile}); lower --overlap "
+            f"(e.g. --overlap {tile // 4}) or raise --tile"
+        )
     return tile
 
 

@@ -319,17 +319,27 @@ def _result(a: float, b: float, method: str, bins: Bins, names: Sequence[str]) -
 # ----------------------------------------------------------------------------- files
 
 
-def calibrate_files(inputs: Sequence[str | os.PathLike], *, burst: bool = False) -> Calibration:
+def calibrate_files(
+    inputs: Sequence[str | os.PathLike],
+    *,
+    burst: bool = False,
+    allow_large: bool = False,
+    out: str | os.PathLike | None = None,
+) -> Calibration:
     """Read image files and folders (searched recursively) and calibrate from them.
 
     Without `burst` every image is treated as an independent photo from the camera and their
     flat-region samples are pooled; with `burst` all images are shots of one static scene.
+    `allow_large` lifts the decompression-bomb limit. `out`: the JSON path that will be
+    written, checked against the inputs before any image is read.
     """
     from ..io import load_image
 
     paths = _image_paths(inputs)
     names = [str(p) for p in paths]
-    images = (load_image(p) for p in paths)  # one image in memory at a time
+    if out is not None:
+        _check_output(Path(out), names)
+    images = (load_image(p, allow_large=allow_large) for p in paths)  # one at a time
     if burst:
         return calibrate_burst(images, names=names)
     return calibrate_images(images, names=names)
@@ -356,8 +366,18 @@ def _image_paths(inputs: Sequence[str | os.PathLike]) -> list[Path]:
 
 
 def write_calibration(calibration: Calibration, path: str | os.PathLike) -> Path:
-    """Write the calibration JSON atomically; its "noise" key is the spec string."""
+    """Write the calibration JSON atomically; its "noise" key is the spec string. Refuses a
+    path that is a folder or one of the images calibrated from."""
     from ..files import atomic_write_json
 
+    path = Path(path)
+    _check_output(path, calibration.images)
     atomic_write_json(path, calibration.to_dict())
-    return Path(path)
+    return path
+
+
+def _check_output(path: Path, images: Sequence[str]) -> None:
+    if path.is_dir():
+        raise DataError(f"--out {path} is a folder; name a file, e.g. {path / 'camera.json'}")
+    if any(Path(name).resolve() == path.resolve() for name in images):
+        raise DataError(f"--out {path} is one of the images; choose another file, e.g. camera.json")

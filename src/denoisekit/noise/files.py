@@ -11,7 +11,6 @@ output), so a run repeats exactly and adding a file does not change the others.
 from __future__ import annotations
 
 import hashlib
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,8 +20,8 @@ import numpy as np
 import torch
 
 from ..errors import DataError
-from ..imagefiles import Job, plan, write_image
-from ..io import from_tensor, read_image, split_alpha, to_tensor
+from ..imagefiles import Failure, Job, not_images, plan, run_jobs
+from ..io import from_tensor, split_alpha, to_tensor
 from .pipeline import NoiseModel, parse_noise
 
 
@@ -33,6 +32,7 @@ class NoiseSummary:
     seconds: float
     output: Path
     spec: str  # the spec applied (a .json spec file resolved to the spec it holds)
+    failed: tuple[Failure, ...] = ()  # inputs that could not be read or made noisy
 
 
 def file_seed(seed: int, key: str) -> int:
@@ -75,6 +75,7 @@ def noise_paths(
     *,
     seed: int = 0,
     fmt: str | None = None,
+    allow_large: bool = False,
     progress: bool = False,
 ) -> NoiseSummary:
     """Write a noisy copy of every image in `inputs` (files or folders) under `output`.
@@ -83,25 +84,26 @@ def noise_paths(
     parsed model; ranges draw their value per file. `seed`: see the module docstring. `fmt`:
     output format (png, jpg, tif, bmp, webp) instead of each input's own. The output may not
     be one of the inputs (file or folder). Raises before anything is written when the spec or
-    a path is wrong. `progress` shows a bar over files on stderr when it is a terminal.
+    a path is wrong; files that cannot be read, and non-images in the input folders, are
+    skipped and listed in `failed`. `allow_large` lifts the decompression-bomb limit.
+    `progress` shows a bar over files on stderr when it is a terminal.
     """
-    from tqdm import tqdm
-
     model = noise if isinstance(noise, NoiseModel) else parse_noise(noise)
     output = Path(output)
     for path in inputs:
         if Path(path).exists() and Path(path).resolve() == output.resolve():
             raise DataError(f"output {output} is an input; choose another output folder")
     jobs = plan(inputs, output, fmt=fmt)
-    start, pixels = time.perf_counter(), 0
-    for job in tqdm(jobs, unit="file", file=sys.stderr, disable=None if progress else True):
-        image = read_image(job.source)
+    skipped = not_images(inputs, skip=output)
+
+    def noise_one(job: Job, image: np.ndarray) -> np.ndarray:
         generator = torch.Generator().manual_seed(file_seed(seed, _key(job, output)))
         try:
-            noisy = add_noise(image, model, generator)
+            return add_noise(image, model, generator)
         except ValueError as e:  # e.g. a 5-channel TIFF
             raise DataError(f"cannot add noise to {job.source}: {e}") from None
-        write_image(noisy, job.target)
-        pixels += image.shape[0] * image.shape[1]
+
+    start = time.perf_counter()
+    written, pixels, failed = run_jobs(jobs, noise_one, allow_large=allow_large, progress=progress)
     seconds = time.perf_counter() - start
-    return NoiseSummary(len(jobs), pixels / 1e6, seconds, output, model.spec)
+    return NoiseSummary(written, pixels / 1e6, seconds, output, model.spec, (*skipped, *failed))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import zipfile
 from collections.abc import Mapping
 from html import escape
 from pathlib import Path
@@ -82,9 +83,14 @@ def load_run(run_dir: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.n
     try:
         results = json.loads(results_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise DataError(f"cannot read {results_path}: {e}") from e
+        raise DataError(f"cannot read {results_path}: {e}") from None
     if not isinstance(results, dict):
         raise DataError(f"{results_path} must hold a JSON object, got {type(results).__name__}")
+    if not isinstance(results.get("runs"), dict) or not results["runs"]:
+        raise DataError(
+            f'{results_path} has no "runs" with results; it is not from `denoisekit experiment` '
+            "or `demo` (re-run one of them)"
+        )
 
     samples_path = run / SAMPLES_FILE
     if not samples_path.is_file():
@@ -93,8 +99,8 @@ def load_run(run_dir: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.n
         # allow_pickle=False: a report must never execute code stored in a data file.
         with np.load(samples_path, allow_pickle=False) as npz:
             samples = {key: npz[key] for key in npz.files}
-    except (OSError, ValueError) as e:
-        raise DataError(f"cannot read {samples_path}: {e}") from e
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as e:
+        raise DataError(f"cannot read {samples_path}: {e or type(e).__name__}") from None
     return results, samples
 
 

@@ -75,9 +75,35 @@ def read_meta(path: str | Path) -> dict[str, Any]:
         meta = json.loads(meta_path.read_text())
     except json.JSONDecodeError:
         raise DataError(f"checkpoint metadata is not valid JSON: {meta_path}") from None
-    if "model" not in meta:
+    if not isinstance(meta, dict) or "model" not in meta:
         raise DataError(f"{meta_path} has no 'model' entry; is it a denoisekit checkpoint?")
+    if not isinstance(meta.get("kwargs", {}), dict):
+        raise DataError(
+            f"{meta_path}: 'kwargs' must map argument names to values, got "
+            f"{type(meta['kwargs']).__name__}; the .json is damaged or not from denoisekit"
+        )
+    if meta.get("format", FORMAT_VERSION) != FORMAT_VERSION:
+        raise DataError(
+            f"{meta_path} is checkpoint format {meta['format']!r}; this denoisekit reads format "
+            f"{FORMAT_VERSION}: use the denoisekit version that wrote it"
+        )
     return meta
+
+
+def _mismatch(model: nn.Module, state: dict[str, torch.Tensor]) -> str:
+    """The first difference between a model's parameters and a state dict, in words."""
+    expected = model.state_dict()
+    for key, tensor in state.items():
+        if key in expected and expected[key].shape != tensor.shape:
+            return (
+                f"{key} is {tuple(tensor.shape)} in the weights but {tuple(expected[key].shape)} "
+                "in the model"
+            )
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    parts = [f"{len(missing)} tensors missing (e.g. {missing[0]})"] if missing else []
+    parts += [f"{len(unexpected)} unexpected (e.g. {unexpected[0]})"] if unexpected else []
+    return ", ".join(parts) or "tensor types differ"
 
 
 def load_checkpoint(
@@ -92,19 +118,23 @@ def load_checkpoint(
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    weights, _, _ = _paths(path)
+    weights, meta_path, _ = _paths(path)
     meta = read_meta(path)
-    model = create_model(meta["model"], **meta.get("kwargs", {}))
+    kwargs = meta.get("kwargs", {})
+    try:
+        model = create_model(meta["model"], **kwargs)
+    except (ConfigError, TypeError, ValueError) as e:
+        raise DataError(f"{meta_path} describes a model that cannot be built: {e}") from None
     try:
         state = load_file(str(weights), device=map_location)
     except (SafetensorError, OSError) as e:
         raise DataError(f"cannot read checkpoint weights {weights}: {e}") from None
     try:
         model.load_state_dict(state)
-    except RuntimeError as e:
-        first = str(e).strip().splitlines()[0]
+    except RuntimeError:
         raise DataError(
-            f"weights in {weights} do not fit model {meta['model']!r}: {first}"
+            f"{weights} does not match {meta_path} ({meta['model']} {kwargs}): "
+            f"{_mismatch(model, state)}; the two files must come from the same checkpoint"
         ) from None
     model.eval()
     if fusion is not False:

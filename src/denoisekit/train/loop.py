@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader
 from ..config import RunConfig, save_yaml, to_dict
 from ..errors import ConfigError, DataError
 from ..evaluate import evaluate_pairs, make_noisy_pairs
-from ..files import atomic_write_text
+from ..files import atomic_write_text, output_folder
 from ..inference.fusion import with_fusion
 from ..noise import parse_noise
 from ..registry import count_parameters, create_model
@@ -63,8 +63,13 @@ class TrainResult:
     best_val_loss: float = math.nan
 
 
+PRECISIONS = ("auto", "32-true", "bf16-mixed", "16-mixed", "bf16-true", "16-true", "64-true")
+
+
 def resolve_precision(precision: str, accelerator: str) -> str:
     """'auto' -> bf16-mixed where the device computes bf16 natively, else 32-true."""
+    if precision not in PRECISIONS:
+        raise ConfigError(f"train.precision {precision!r}: use one of {', '.join(PRECISIONS)}")
     if precision != "auto":
         return precision
     use_cuda = accelerator in ("cuda", "gpu") or (
@@ -162,7 +167,7 @@ def train(
 
     from ..data.patches import augment
 
-    out_dir = Path(out_dir)
+    out_dir = output_folder(out_dir)
     t = config.train
     if t.epochs < 1 or t.batch_size < 1 or t.lr <= 0:
         raise ConfigError("train.epochs and train.batch_size must be >= 1 and train.lr > 0")
@@ -189,6 +194,8 @@ def train(
         t.objective, loss_fn, noise_aware=bool(getattr(model, "noise_aware", False))
     )
     check_objective_config(config, objective)
+    if resume and not (out_dir / "last.safetensors").is_file():
+        raise DataError(f"--resume: no {out_dir / 'last.safetensors'} to resume from")
     if t.init and not resume:  # on resume, last.* already holds the continued weights
         model.load_state_dict(initial_weights(t.init, config.model.name, config.model.kwargs))
     if channels_last:
@@ -228,8 +235,6 @@ def train(
     start_epoch, best_psnr, best_loss, best_epoch, elapsed = 1, -math.inf, math.inf, 0, 0.0
     if resume:
         last = out_dir / "last.safetensors"
-        if not last.is_file():
-            raise DataError(f"--resume: no {last} to resume from")
         meta = read_meta(last)
         if meta.get("model") != config.model.name or meta.get("kwargs") != config.model.kwargs:
             raise ConfigError(f"--resume: {last} holds a different model than the config")
@@ -266,7 +271,11 @@ def train(
         checked = f"{t.objective} loss on {len(val_set)} noisy images (PSNR not measured)"
         if eval_noise:
             checked = f"PSNR on {len(val_set)} clean images + {eval_spec}"
-        print(f"objective {t.objective}; validation: {checked}; best by {selected_by}", flush=True)
+        print(
+            f"objective {t.objective}; validation: {checked}; best by {selected_by}; "
+            f"precision {precision}{', channels_last' if channels_last else ''}",
+            flush=True,
+        )
     for epoch in range(start_epoch, t.epochs + 1):
         epoch_start = time.perf_counter()
         model.train()
