@@ -294,3 +294,13 @@ def test_train_runs_on_its_built_in_defaults(tmp_path, capsys, one_thread):
     assert main(argv) == 0
     assert (tmp_path / "run" / "best.safetensors").is_file()
     assert "Seed set" not in capsys.readouterr().err  # Lightning's INFO lines are kept quiet
+
+
+def test_every_parsed_verb_has_a_function():
+    import argparse
+
+    from denoisekit.cli import VERBS
+    from denoisekit.cli_parser import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(sub.choices) == set(VERBS)

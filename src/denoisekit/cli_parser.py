@@ -1,0 +1,203 @@
+"""The arguments of every `denoisekit` verb (what each verb does is in `cli.py`).
+
+Only argparse here, so `denoisekit --help` starts without importing torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+# Kept here, not imported from denoisekit.noise, so `--help` does not import torch;
+# tests/noise/test_files.py checks it names every kind.
+NOISE_HELP = (
+    "noise spec: kinds gaussian, gaussian-ramp, gaussian-correlated, poisson, poisson-gaussian, "
+    "speckle, salt-pepper, motion-blur, jpeg, quantize, joined with + and applied in order, "
+    "e.g. gaussian:25/255, poisson:30, "
+    "motion-blur:9,30+poisson-gaussian:a=0.01,b=0.0004+jpeg:60; or a .json file with a "
+    '"noise" entry (from `denoisekit calibrate`)'
+)
+
+
+def _add_allow_large(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--allow-large",
+        action="store_true",
+        help="read images above the decompression-bomb limit (89.5 MP); only for trusted files",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="denoisekit", description="Remove noise from images.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument(
+        "--data-root",
+        default=os.environ.get("DENOISEKIT_DATA") or None,  # set but empty: as if unset
+        help="folder holding the named data sets (default: $DENOISEKIT_DATA or ../shared/data)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("models", help="list registered models")
+
+    def add_set(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--set",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="override a config value, e.g. train.lr=3e-4 (repeatable)",
+        )
+        p.add_argument(
+            "--skip-bad",
+            action="store_true",
+            help="skip unreadable images (counted) instead of stopping",
+        )
+
+    p = sub.add_parser("train", help="train one model from a run config")
+    p.add_argument("config", nargs="?", help="YAML run config (default: built-in defaults)")
+    p.add_argument("--out", required=True, help="run folder for config, metrics, checkpoints")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/last.*")
+    p.add_argument(
+        "--init",
+        help="start from these weights: a pretrained name (e.g. color-blind) or a checkpoint; "
+        "the optimizer and schedule start fresh (same as --set train.init=...)",
+    )
+    add_set(p)
+
+    p = sub.add_parser("evaluate", help="score a checkpoint on a data set with fixed noise")
+    p.add_argument(
+        "--checkpoint",
+        required=True,
+        help="a .safetensors checkpoint, a run folder, or a pretrained name (e.g. color-blind); "
+        "add +x8 for the 8-view self-ensemble",
+    )
+    p.add_argument("--data", required=True, help="named set (set12, bsd68, ...) or a folder")
+    p.add_argument("--noise", required=True, help=NOISE_HELP)
+    p.add_argument("--split", default="test", choices=["train", "val", "test", "all"])
+    p.add_argument("--limit", type=int, help="first N images only")
+    p.add_argument("--seed", type=int, default=0, help="noise seed (image i uses seed + i)")
+    p.add_argument("--clip", action="store_true", help="clip the noisy input to [0,1]")
+    p.add_argument(
+        "--noise-level",
+        choices=["image", "pixel", "auto"],
+        help="noise level a noise-aware model gets: the noise's level per image, its per-pixel "
+        "map, or auto: estimated from each noisy image, blind as `denoise --sigma auto` "
+        "(default: what the checkpoint trained with)",
+    )
+    p.add_argument(
+        "--fusion-window",
+        type=int,
+        help="noise2void checkpoints: window of the noisy-pixel fusion, 0 for the bare network "
+        "(default: what the checkpoint's config says, 25 unless set)",
+    )
+    p.add_argument("--resize", action="store_true", help="resize to the size the model trained on")
+    p.add_argument("--size", type=int, help="resize to SIZE x SIZE (e.g. 100 for pistachio)")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--skip-bad", action="store_true", help="skip unreadable images (counted)")
+    p.add_argument("--out", required=True, help="folder for per_image.csv and summary.json")
+
+    p = sub.add_parser("experiment", help="train and compare several models, write a report")
+    p.add_argument("config", help="experiment YAML (e.g. configs/seeds/pistachio.yaml)")
+    p.add_argument("--out", required=True, help="experiment folder")
+    p.add_argument("--runs", nargs="+", help="only these runs")
+    add_set(p)
+
+    p = sub.add_parser("report", help="redraw figures and report.html from saved results")
+    p.add_argument("dir", help="experiment folder holding results.json")
+
+    p = sub.add_parser("denoise", help="denoise image files or folders")
+    p.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="image files or folders (searched recursively)"
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        help="output file (one input file) or folder mirroring the inputs; "
+        "without -o the last INPUT is the output",
+    )
+    which = p.add_mutually_exclusive_group()
+    which.add_argument(
+        "--model",
+        help="pretrained name (see `denoisekit models`) or classical filter; default: "
+        "gray-blind for gray images, color-blind for colour; a +x8 suffix (gray-blind+x8) "
+        "averages the network over 8 flips/rotations (8x the time)",
+    )
+    which.add_argument(
+        "--checkpoint", help="a .safetensors checkpoint from `train` (+x8: self-ensemble)"
+    )
+    p.add_argument(
+        "--sigma",
+        default="auto",
+        help="noise level for noise-aware models: auto (estimate per image), 25 (0-255 scale), "
+        "25/255 or 0.1 ([0,1] units), or the noise the photos carry as a spec or "
+        "camera.json from `calibrate` (a per-pixel level map); default auto",
+    )
+    p.add_argument("--tile", type=int, default=512, help="tile size in pixels (0: whole image)")
+    p.add_argument("--overlap", type=int, default=32, help="tile overlap in pixels")
+    p.add_argument(
+        "--format", help="output format: png, jpg, tif, bmp, webp (default: the input's)"
+    )
+    _add_allow_large(p)
+
+    p = sub.add_parser("noise", help="make noisy copies of image files or folders")
+    p.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="image files or folders (searched recursively)"
+    )
+    p.add_argument("-o", "--output", required=True, help="output file (one input file) or folder")
+    p.add_argument("--noise", required=True, help=NOISE_HELP)
+    p.add_argument("--seed", type=int, default=0, help="noise seed (per file: seed + its path)")
+    p.add_argument(
+        "--format", help="output format: png, jpg, tif, bmp, webp (default: the input's)"
+    )
+    _add_allow_large(p)
+
+    p = sub.add_parser("benchmark", help="quality, speed and memory of methods side by side")
+    p.add_argument(
+        "--models",
+        required=True,
+        help="comma-separated names or checkpoints, e.g. bm3d,nlm,gray-blind,gray-blind+x8 "
+        "(+x8: a network's 8-view self-ensemble)",
+    )
+    p.add_argument("--data", default="set12,bsd68", help="comma-separated sets or folders")
+    p.add_argument("--sigmas", default="15,25,50", help="noise levels on the 0-255 scale")
+    p.add_argument("--limit", type=int, help="first N images of each set")
+    p.add_argument("--seed", type=int, default=0, help="noise seed (image i uses seed + i)")
+    p.add_argument("--clip", action="store_true", help="clip the noisy input to [0,1]")
+    p.add_argument(
+        "--quantize", action="store_true", help="round the noisy input to 8-bit (implies --clip)"
+    )
+    p.add_argument("--y-channel", action="store_true", help="PSNR/SSIM on the Y of colour images")
+    p.add_argument("--border", type=int, default=0, help="crop N pixels per side before metrics")
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"], help="for networks")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    p.add_argument(
+        "--sigma-auto", action="store_true", help="give methods no sigma: each estimates it"
+    )
+    p.add_argument(
+        "--roofline", action="store_true", help="also measure the matmul peak and FLOP/s"
+    )
+    p.add_argument("--skip-bad", action="store_true", help="skip unreadable images (counted)")
+    p.add_argument("--out", required=True, help="folder for per_image.csv, summary.json, table.md")
+
+    p = sub.add_parser("demo", help="denoise bundled photos with shipped weights, write a report")
+    p.add_argument("--out", default="runs/demo")
+    p.add_argument("--model", help="pretrained model to show (default: color-blind)")
+    p.add_argument("--classical", default="nlm", help="classical filter to compare with")
+    p.add_argument("--limit", type=int, default=None, help="first N photos only")
+    p.add_argument(
+        "--train", action="store_true", help="instead train two small models briefly (minutes)"
+    )
+    p.add_argument("--epochs", type=int, default=None, help="with --train: epoch count")
+
+    p = sub.add_parser("calibrate", help="fit a camera's noise (a, b) from its own photos")
+    p.add_argument(
+        "images", nargs="+", metavar="IMAGE", help="noisy image files or folders (recursive)"
+    )
+    p.add_argument("--out", required=True, help="JSON file to write, usable as --noise FILE")
+    p.add_argument(
+        "--burst",
+        action="store_true",
+        help="the images are shots of one static scene (same size): far more accurate",
+    )
+    _add_allow_large(p)
+    return parser
