@@ -57,3 +57,13 @@ def test_shape_mismatch_names_both_shapes():
 def test_ssim_too_small():
     with pytest.raises(ValueError, match="11x11"):
         ssim(torch.rand(1, 1, 8, 8), torch.rand(1, 1, 8, 8))
+
+
+def test_integer_images_are_refused_and_numpy_arrays_work():
+    x = torch.randint(0, 256, (1, 1, 16, 16), dtype=torch.uint8)
+    with pytest.raises(ValueError, match="float images"):
+        psnr(x, x)
+    a = np.random.default_rng(0).random((1, 1, 16, 16))
+    assert float(psnr(a, a * 0.5)) == pytest.approx(
+        float(psnr(torch.from_numpy(a), torch.from_numpy(a * 0.5)))
+    )

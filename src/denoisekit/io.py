@@ -224,7 +224,8 @@ def to_tensor(array: np.ndarray) -> Tensor:
         scale = 1.0
     else:
         raise ValueError(f"unsupported image dtype {array.dtype}; use uint8, uint16 or float")
-    tensor = torch.from_numpy(np.ascontiguousarray(array.transpose(2, 0, 1), dtype=np.float32))
+    # a copy: never a view of the caller's (maybe read-only) array
+    tensor = torch.from_numpy(np.array(array.transpose(2, 0, 1), dtype=np.float32, order="C"))
     return tensor / scale if scale != 1.0 else tensor
 
 

@@ -16,6 +16,13 @@ SSIM_PROTOCOL = "Wang et al. 2004: 11x11 Gaussian window, sigma 1.5, K1=0.01, K2
 
 
 def _check(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+    x, y = torch.as_tensor(x), torch.as_tensor(y)  # numpy arrays work too
+    for t in (x, y):
+        if not t.is_floating_point():
+            raise ValueError(
+                f"metrics take float images in [0, 1], got {t.dtype}; convert first "
+                "(uint8: x.float() / 255)"
+            )
     if x.shape != y.shape:
         raise ValueError(f"metric inputs differ in shape: {tuple(x.shape)} vs {tuple(y.shape)}")
     if x.dim() == 3:  # a single (C, H, W) image

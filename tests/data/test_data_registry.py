@@ -127,3 +127,12 @@ def test_embedded_needs_no_root(tmp_path, monkeypatch):
     monkeypatch.setenv("DENOISEKIT_DATA", str(tmp_path / "missing"))
     data = load_dataset("embedded", limit=2, size=16, channels=3)
     assert data.stack().shape == (2, 3, 16, 16)
+
+
+@pytest.mark.parametrize(
+    "options,needle",
+    [({"limit": 2.5}, "limit"), ({"limit": "2"}, "limit"), ({"size": "x"}, "size")],
+)
+def test_bad_options_are_named_before_any_file_is_read(options, needle):
+    with pytest.raises(DataError, match=needle):
+        load_dataset("embedded", **options)

@@ -82,6 +82,8 @@ def test_single_image_colour_channels_pooled() -> None:
     cal = calibrate_images([noisy])
     assert rel(cal.a, a) < 0.05, cal
     assert max_sigma_error(cal, a, b) < 0.08, cal
+    hwc = calibrate_images([noisy.numpy().transpose(1, 2, 0)])  # an HWC array, as denoise takes
+    assert (hwc.a, hwc.b) == pytest.approx((cal.a, cal.b), rel=1e-6)
 
 
 @pytest.mark.parametrize("a,b", PAIRS)

@@ -5,7 +5,7 @@ import json
 import pytest
 import torch
 
-from denoisekit.errors import ConfigError, UnknownNameError
+from denoisekit.errors import ConfigError, DataError, UnknownNameError
 from denoisekit.noise import (
     gaussian,
     jpeg,
@@ -310,3 +310,13 @@ def test_auto_level_is_the_estimate_of_each_noisy_image():
     assert torch.allclose(level, estimate_sigma(noisy).float())
     image_level = parse_noise("gaussian:0.05-0.15+jpeg:85")(clean, _gen())[1]
     assert not torch.allclose(level, image_level, atol=1e-3)
+
+
+def test_unbatched_images_and_exponent_signs():
+    with pytest.raises(DataError, match=r"\(B, C, H, W\).*unsqueeze"):
+        parse_noise("gaussian:0.1")(torch.rand(3, 8, 8), torch.Generator().manual_seed(0))
+    with pytest.raises(ValueError, match="above 1"):
+        gaussian(torch.zeros(1, 1, 8, 8), 25)
+    model = parse_noise("gaussian:1e+1/255+jpeg:90")  # the '+' of an exponent joins nothing
+    assert [s.kind for s in model.stages] == ["gaussian", "jpeg"]
+    assert model.stages[0].ranges[0][0] == pytest.approx(10 / 255)

@@ -56,3 +56,13 @@ def test_missing_and_corrupt_checkpoints(tmp_path):
     (tmp_path / "other.json").write_text('{"model": "unet", "kwargs": {"depth": 3}}')
     with pytest.raises(DataError, match="does not match .*other.json"):
         load_checkpoint(tmp_path / "other.safetensors")
+
+
+def test_a_folder_or_an_image_is_not_a_checkpoint(tmp_path):
+    from denoisekit.train.checkpoint import load_checkpoint
+
+    with pytest.raises(DataError, match="folder without best.safetensors"):
+        load_checkpoint(tmp_path)
+    (tmp_path / "photo.png").write_bytes(b"not a checkpoint")
+    with pytest.raises(DataError, match="is not a checkpoint"):
+        load_checkpoint(tmp_path / "photo.png")

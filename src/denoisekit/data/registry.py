@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import numbers
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -165,10 +166,23 @@ def load_dataset(
     check_split(split)
     if channels not in (None, 1, 3):
         raise DataError(f"channels must be 1, 3 or None, not {channels!r}")
-    if size is not None and min((size,) if isinstance(size, int) else size) < 1:
-        raise DataError(f"size must be positive, got {size!r}")
-    if limit is not None and limit < 0:
-        raise DataError(f"limit must be >= 0, got {limit}")
+    sides = (size,) if isinstance(size, numbers.Integral) else size
+    if size is not None and not (
+        isinstance(sides, (tuple, list))
+        and len(sides) in (1, 2)
+        and all(
+            isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1 for s in sides
+        )
+    ):
+        raise DataError(f"size must be a positive int or an (H, W) pair of them, got {size!r}")
+    if size is not None and len(sides) == 1:
+        size = sides[0]
+    if limit is not None and (
+        isinstance(limit, bool) or not isinstance(limit, numbers.Integral) or limit < 0
+    ):
+        raise DataError(f"limit must be an int >= 0, got {limit!r}")
+    if not isinstance(spec, (str, os.PathLike)):
+        raise DataError(f"data must be a set name or a folder path, got {spec!r}")
     options = dict(size=size, channels=channels, limit=limit, skip_bad=skip_bad)
 
     key = spec.lower() if isinstance(spec, str) else None

@@ -8,6 +8,7 @@ in [0, 1] or uint8) come back as the same kind, dtype, layout and device. Inside
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,7 +18,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..errors import ConfigError, UnknownNameError, close_names
+from ..errors import ConfigError, DataError, UnknownNameError, close_names
 from .ensemble import ENSEMBLE_SUFFIX, SelfEnsemble, split_ensemble
 from .tiles import check_tiling, tiled_apply
 
@@ -31,12 +32,12 @@ def parse_sigma(value: Any, *, what: str = "sigma") -> float | NoiseModel | None
     """A noise level in [0, 1] units, None for "estimate it" (`None`, `"auto"`), or the
     `NoiseModel` of a noise spec.
 
-    Numbers are [0, 1] units. Text may also be `25/255`, or a plain number above 1, which is read
-    on the 0-255 scale (`"25"` -> 25/255; the CLI's `--sigma 25`). A float above 1 is refused: in
-    Python, write 25 / 255. A noise spec (`poisson-gaussian:a=0.01,b=0.0004`, a `camera.json`
-    from `denoisekit calibrate`, or a `NoiseModel`) says what noise the image carries: the model
-    then gets its per-pixel level map (`NoiseModel.level_map`). Anything else is a ConfigError
-    naming the value.
+    Numbers (Python, numpy, 0-d tensors) are [0, 1] units. Text may also be `25/255`, or a plain
+    number of 1 or more, which is read on the 0-255 scale (`"25"` -> 25/255, `"1"` -> 1/255; the
+    CLI's `--sigma 25`). A number above 1 is refused: in Python, write 25 / 255. A noise spec
+    (`poisson-gaussian:a=0.01,b=0.0004`, a `camera.json` from `denoisekit calibrate`, or a
+    `NoiseModel`) says what noise the image carries: the model then gets its per-pixel level map
+    (`NoiseModel.level_map`). Anything else is a ConfigError naming the value.
     """
     from ..noise import NoiseModel, parse_noise
 
@@ -57,12 +58,14 @@ def parse_sigma(value: Any, *, what: str = "sigma") -> float | NoiseModel | None
                 "25/255, 0.1 ([0,1] units) or a noise spec such as camera.json"
             )
         level = float(m.group(1)) / (float(m.group(2)) if m.group(2) else 1.0)
-        if m.group(2) is None and level > 1:
+        if m.group(2) is None and level >= 1:  # sigma = 1 in [0,1] units is no real noise
             level /= 255.0
         if level > 1:
             raise ConfigError(f"{what} {value!r} is above 255 (or 1 in [0,1] units)")
         return level
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):  # 0-d tensor or array
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ConfigError(f"{what} must be a number in [0, 1], 'auto' or None, got {value!r}")
     level = float(value)
     if not math.isfinite(level) or level < 0:
@@ -73,6 +76,22 @@ def parse_sigma(value: Any, *, what: str = "sigma") -> float | NoiseModel | None
             f"0-255 scale pass {value:g}/255"
         )
     return level
+
+
+def _check_values(batch: Tensor) -> None:
+    """Refuse what would come back silently wrong: empty, non-finite or 0-255 float images."""
+    if batch.numel() == 0:
+        raise DataError(f"the image is empty (shape {tuple(batch.shape)})")
+    if not torch.isfinite(batch).all():
+        raise DataError(
+            "the image holds NaN or infinite values; replace them first (e.g. np.nan_to_num)"
+        )
+    low, high = float(batch.min()), float(batch.max())
+    if low < -1.0 or high > 2.0:  # noisy [0, 1] images overshoot a little, never this far
+        raise DataError(
+            f"float image values run from {low:g} to {high:g}; float images must be on the "
+            "[0, 1] scale (divide 0-255 values by 255, or pass uint8)"
+        )
 
 
 def model_channels(model: nn.Module) -> int | None:
@@ -148,8 +167,10 @@ class LoadedDenoiser:
             memory grows with the tile, not the image.
 
         Channels: a gray model on a colour image denoises each channel on its own, as a gray
-        image; a colour model on a gray image sees it replicated to RGB and the three outputs
-        are averaged back to gray. Output values are clamped to [0, 1] (integers: full range).
+        image; a colour model on a gray image sees it replicated to RGB, with the noise level
+        times sqrt(3) (the same noise in every channel), and the three outputs averaged back to
+        gray. Output values are clamped to [0, 1] (integers: full range). Empty images, NaN or
+        infinite values and float values far outside [0, 1] are a DataError.
         """
         level = parse_sigma(sigma)
         check_tiling(tile, overlap)
@@ -174,14 +195,19 @@ class LoadedDenoiser:
         if noisy.dim() != 4:
             raise ValueError(f"expected a (B, C, H, W) batch, got shape {tuple(noisy.shape)}")
         noisy = noisy.float()
+        _check_values(noisy)
         b, c, h, w = noisy.shape
         want = self.channels
+        gain = 1.0  # factor on the noise level the model is given
         if want is None or want == c:
             batch, back = noisy, lambda y: y
         elif want == 1:  # gray model: each channel is a gray image of its own
             batch, back = noisy.reshape(b * c, 1, h, w), lambda y: y.reshape(b, c, h, w)
         elif want == 3 and c == 1:  # colour model: gray replicated to RGB, averaged back
             batch, back = noisy.expand(b, 3, h, w), lambda y: y.mean(1, keepdim=True)
+            # The same noise in all three channels is, for a model trained on independent
+            # channel noise, the luminance noise of sqrt(3) times the level: tell it so.
+            gain = math.sqrt(3.0)
         else:
             raise ConfigError(
                 f"model {self.name!r} takes {want}-channel images and cannot denoise a "
@@ -192,13 +218,13 @@ class LoadedDenoiser:
         device = self.device
         if self.noise_aware and isinstance(sigma, NoiseModel):
             # The map is read from the whole image, then tiled with it as one more channel.
-            batch = torch.cat([batch, sigma.level_map(batch)], dim=1)
+            batch = torch.cat([batch, sigma.level_map(batch) * gain], dim=1)
 
             def run(crop: Tensor) -> Tensor:
                 crop = crop.to(device)
                 return self.model(crop[:, :-1], crop[:, -1:])
         elif self.noise_aware:
-            levels = self._levels(batch, sigma)
+            levels = self._levels(batch, sigma) * gain
 
             def run(crop: Tensor) -> Tensor:
                 return self.model(crop.to(device), levels.to(device))
@@ -226,6 +252,11 @@ class LoadedDenoiser:
                 f"expected a (C, H, W) or (B, C, H, W) tensor, got {tuple(image.shape)}"
             )
         batch = image if image.dim() == 4 else image.unsqueeze(0)
+        if batch.shape[1] > 4:
+            raise DataError(
+                f"tensor of shape {tuple(image.shape)}: tensors are (C, H, W) or (B, C, H, W) "
+                "with 1-4 channels; for an (H, W, C) tensor pass image.permute(2, 0, 1)"
+            )
         if batch.dtype == torch.uint8:
             scale = 255.0
         elif batch.is_floating_point():

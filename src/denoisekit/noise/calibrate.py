@@ -159,11 +159,16 @@ def _decimal(value: float) -> str:
 
 
 def _as_array(image: torch.Tensor | np.ndarray, what: str) -> np.ndarray:
-    """(C, H, W) tensor or HW / (C, H, W) float array in [0, 1] -> (C, H, W) float64."""
+    """(C, H, W) tensor, or HW / HWC / (C, H, W) float array in [0, 1] -> (C, H, W) float64.
+
+    An array whose last axis has 1-4 entries and first axis more is HWC (as `denoise` reads
+    arrays) and is transposed."""
     if isinstance(image, torch.Tensor):
         array = image.detach().to("cpu", torch.float64).numpy()
     else:
         array = np.asarray(image, dtype=np.float64)
+        if array.ndim == 3 and array.shape[-1] <= 4 < array.shape[0]:
+            array = array.transpose(2, 0, 1)
     if array.ndim == 4 and array.shape[0] == 1:
         array = array[0]
     if array.ndim == 2:

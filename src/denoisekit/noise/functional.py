@@ -18,7 +18,9 @@ from torch import Tensor
 
 
 def _per_image(value: float | Tensor, clean: Tensor, name: str = "sigma") -> Tensor:
-    """Broadcast a scalar or (B,) parameter to (B, 1, 1, 1), refusing negative values."""
+    """Broadcast a scalar or (B,) parameter to (B, 1, 1, 1), refusing negative values (and a
+    `clean` that is not a (B, C, H, W) float batch)."""
+    check_batch(clean)
     s = torch.as_tensor(value, dtype=clean.dtype, device=clean.device)
     if s.dim() == 0:
         s = s.expand(clean.shape[0])
@@ -29,6 +31,17 @@ def _per_image(value: float | Tensor, clean: Tensor, name: str = "sigma") -> Ten
     if (s < 0).any():
         raise ValueError(f"{name} must be >= 0, got {s.min().item():g}")
     return s
+
+
+def check_batch(clean: Tensor) -> None:
+    """Noise functions take (B, C, H, W) float tensors; say so instead of broadcasting wrong."""
+    if not isinstance(clean, Tensor) or clean.dim() != 4:
+        shape = tuple(clean.shape) if hasattr(clean, "shape") else type(clean).__name__
+        raise ValueError(
+            f"noise takes a (B, C, H, W) tensor, got {shape}; one (C, H, W) image: x.unsqueeze(0)"
+        )
+    if not clean.is_floating_point():
+        raise ValueError(f"noise takes float images in [0, 1], got {clean.dtype}")
 
 
 def _randn(clean: Tensor, generator: torch.Generator | None) -> Tensor:
@@ -43,7 +56,13 @@ def gaussian(
 
     No clipping: published Gaussian-denoising tables feed the unclipped float image.
     """
+    check_batch(clean)
     s = sigma if isinstance(sigma, Tensor) and sigma.dim() == 4 else _per_image(sigma, clean)
+    if (s > 1).any():
+        raise ValueError(
+            f"sigma {s.max().item():g} is above 1: sigma is in [0, 1] image units (25 on the "
+            "0-255 scale is 25/255)"
+        )
     return clean + s * _randn(clean, generator)
 
 

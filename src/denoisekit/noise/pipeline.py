@@ -28,7 +28,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from ..errors import ConfigError, DenoiseKitError, unknown
+from ..errors import ConfigError, DataError, DenoiseKitError, unknown
 from . import functional as nf
 from .estimate import estimate_sigma, local_intensity
 from .kinds import KINDS, Kind, Param, Params
@@ -220,6 +220,10 @@ class NoiseModel:
         With `level="pixel"` the second result is instead the (B, 1, H, W) `level_map` of the
         noisy batch; with `level="auto"` the (B,) `estimate_sigma` of each noisy image.
         """
+        try:
+            nf.check_batch(clean)
+        except ValueError as e:
+            raise DataError(str(e)) from None
         n = clean.shape[0]
         x, levels, drawn = clean, [], []
         for stage in self.stages:
@@ -379,7 +383,8 @@ def parse_noise(spec: str | os.PathLike, *, clip: bool = False, level: str = "im
 
 
 def _split(spec: str) -> list[str]:
-    parts = [part.strip() for part in spec.split("+")]
+    # '+' joins stages, except as the sign of an exponent (1e+2)
+    parts = [part.strip() for part in re.split(r"(?<![0-9.][eE])\+", spec)]
     if not all(parts):
         raise ConfigError(f"noise spec {spec!r} has an empty part; join parts with '+'")
     return parts

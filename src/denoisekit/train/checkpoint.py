@@ -66,6 +66,14 @@ def save_checkpoint(
 
 
 def read_meta(path: str | Path) -> dict[str, Any]:
+    given = Path(path)
+    if given.is_dir():
+        raise DataError(
+            f"{given} is a folder without best.safetensors; a run folder holds best.* and "
+            "last.* once `denoisekit train` has finished an epoch"
+        )
+    if given.is_file() and given.suffix not in (".safetensors", ".json"):
+        raise DataError(f"{given} is not a checkpoint: give NAME.safetensors (NAME.json beside it)")
     weights, meta_path, _ = _paths(path)
     if not weights.is_file():
         raise DataError(f"checkpoint not found: {weights}")
