@@ -180,3 +180,19 @@ def test_images_above_the_bomb_limit_need_allow_large(tmp_path, capsys, monkeypa
     assert main([*argv, "--allow-large"]) == 0
     assert read_image(tmp_path / "o.png", allow_large=True).shape == (40, 50)
     assert Image.MAX_IMAGE_PIXELS == 1000  # the limit is restored after each read
+
+
+def test_a_model_meeting_another_channel_count_says_how_it_was_handled(tmp_path, capsys):
+    kwargs = {"in_channels": 1, "base_channels": 2, "depth": 1}
+    gray_model = denoisekit.create_model("unet", **kwargs)
+    save_checkpoint(tmp_path / "gray", gray_model, {"model": "unet", "kwargs": kwargs})
+    for name, shape in (("rgb0.png", (12, 10, 3)), ("rgb1.png", (8, 8, 3)), ("g.png", (9, 9))):
+        save_image(_noisy(shape), tmp_path / "in" / name)
+    argv = ["denoise", str(tmp_path / "in"), "-o", str(tmp_path / "out")]
+    assert main([*argv, "--checkpoint", str(tmp_path / "gray")]) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("note:")]
+    assert notes == [
+        "note: gray is a gray model: each colour channel of 2 files was denoised on its own"
+    ]
+    assert main([*argv, "--model", "median"]) == 0  # a filter takes any channel count: no note
+    assert "note:" not in capsys.readouterr().err

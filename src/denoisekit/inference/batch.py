@@ -38,6 +38,8 @@ class Summary:
     models: tuple[str, ...]  # names of the models used
     sigma_ignored: bool  # a sigma was given but the model takes none
     failed: tuple[Failure, ...] = ()  # inputs that could not be read or denoised
+    # one line per model that met images of another channel count: how they were handled
+    channel_notes: tuple[str, ...] = ()
 
 
 class _ModelChoice:
@@ -94,13 +96,17 @@ def denoise_paths(
     jobs = plan(inputs, output, fmt=fmt)
     skipped = not_images(inputs, skip=Path(output))
     choice = _ModelChoice(model, checkpoint)
-    ignored, used = False, {}
+    ignored, used, mismatched = False, {}, {}
 
     def denoise_one(job: Job, image: np.ndarray) -> np.ndarray:
         nonlocal ignored
         denoiser = choice.for_image(image)
         ignored = ignored or (level is not None and not denoiser.noise_aware)
         used[denoiser.name] = None
+        colour = _colour_channels(image)
+        if denoiser.channels not in (None, colour):
+            key = (denoiser.name, denoiser.channels, colour)
+            mismatched[key] = mismatched.get(key, 0) + 1
         try:
             return denoiser.denoise(image, level, tile, overlap)
         except ValueError as e:  # e.g. a 5-channel TIFF, or a 3-channel image for a 2-channel model
@@ -111,6 +117,30 @@ def denoise_paths(
         jobs, denoise_one, allow_large=allow_large, progress=progress
     )
     seconds = time.perf_counter() - start
+    notes = tuple(_channel_note(*key, count) for key, count in mismatched.items())
     return Summary(
-        written, pixels / 1e6, seconds, Path(output), tuple(used), ignored, (*skipped, *failed)
+        written,
+        pixels / 1e6,
+        seconds,
+        Path(output),
+        tuple(used),
+        ignored,
+        (*skipped, *failed),
+        notes,
+    )
+
+
+def _colour_channels(image: np.ndarray) -> int:
+    """1 for gray (HW, HW1, gray + alpha), else the colour channels without alpha."""
+    channels = 1 if image.ndim == 2 else image.shape[-1]
+    return channels - 1 if channels in (2, 4) else channels
+
+
+def _channel_note(name: str, model_channels: int, image_channels: int, files: int) -> str:
+    what = f"{files} file{'s' if files != 1 else ''}"
+    if model_channels == 1:
+        return f"{name} is a gray model: each colour channel of {what} was denoised on its own"
+    return (
+        f"{name} is a colour model: {what} in gray {'was' if files == 1 else 'were'} denoised "
+        "as RGB copies (noise level x sqrt(3)) and averaged back to gray"
     )
