@@ -294,6 +294,8 @@ def test_train_runs_on_its_built_in_defaults(tmp_path, capsys, one_thread):
     assert main(argv) == 0
     assert (tmp_path / "run" / "best.safetensors").is_file()
     assert "Seed set" not in capsys.readouterr().err  # Lightning's INFO lines are kept quiet
+    assert main(argv) == 0  # again, without --resume: it says it replaces the earlier run
+    assert "holds an earlier run" in capsys.readouterr().err
 
 
 def test_every_parsed_verb_has_a_function():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -254,6 +255,12 @@ def train(
     # validation scores the model as it will be used: a noise2void one with its noisy-pixel fusion
     val_model = with_fusion(raw_model, to_dict(t))
     if fabric.is_global_zero:
+        if not resume and (out_dir / "last.safetensors").is_file():
+            print(
+                f"note: {out_dir} holds an earlier run; starting over replaces it "
+                "(--resume continues it instead)",
+                file=sys.stderr,
+            )
         out_dir.mkdir(parents=True, exist_ok=True)
         save_yaml(to_dict(config), out_dir / "config.yaml")
 
