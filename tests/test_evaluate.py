@@ -106,3 +106,5 @@ def test_evaluate_checkpoint_from_python_matches_the_cli(tmp_path):
     from_cli = json.loads((tmp_path / "cli" / "summary.json").read_text())
     assert from_python["psnr"] == from_cli["psnr"] == result["summary"]["psnr"]["mean"]
     assert from_python["psnr"] > from_python["noisy"]["psnr"] + 3
+    median = evaluate_checkpoint("median", str(folder), "gaussian:25/255", tmp_path / "f", **common)
+    assert from_python["noisy"]["psnr"] < median["summary"]["psnr"]["mean"] < from_python["psnr"]

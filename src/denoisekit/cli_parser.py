@@ -68,8 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--checkpoint",
         required=True,
-        help="a .safetensors checkpoint, a run folder, or a pretrained name (e.g. color-blind); "
-        "add +x8 for the 8-view self-ensemble",
+        help="a .safetensors checkpoint, a run folder, a pretrained name (e.g. color-blind) or "
+        "a classical filter (nlm, bm3d, ...); add +x8 for a network's 8-view self-ensemble",
     )
     p.add_argument("--data", required=True, help="named set (set12, bsd68, ...) or a folder")
     p.add_argument("--noise", required=True, help=NOISE_HELP)

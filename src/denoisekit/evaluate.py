@@ -173,7 +173,8 @@ def evaluate_checkpoint(
     skip_bad: bool = False,
 ) -> dict[str, Any]:
     """Score a checkpoint (a file, run folder or pretrained name; `+x8` for the self-ensemble)
-    on a data set with fixed noise; write `per_image.csv` and `summary.json` into `out_dir`.
+    or a classical filter (`nlm`, `bm3d`, ...) on a data set with fixed noise; write
+    `per_image.csv` and `summary.json` into `out_dir`.
 
     `noise_level` is what a noise-aware model gets ("image", "pixel" or "auto"; default: what
     the checkpoint trained with); `size` resizes the images, `resize` to the training size.
@@ -185,8 +186,10 @@ def evaluate_checkpoint(
     from .files import output_folder
     from .inference.ensemble import SelfEnsemble, split_ensemble
     from .inference.fusion import NoisyPixelFusion
+    from .inference.loaded import named_models
     from .noise import parse_noise
     from .pretrained import resolve_weights
+    from .registry import create_model
     from .train.checkpoint import load_checkpoint
 
     output_folder(out_dir)
@@ -195,7 +198,12 @@ def evaluate_checkpoint(
             raise ConfigError(f"{name} must be at least 1, got {value}")
     fusion = True if fusion_window is None else fusion_window
     plain, ensemble = split_ensemble(checkpoint)
-    model, meta = load_checkpoint(resolve_weights(plain, "--checkpoint"), fusion=fusion)
+    if plain in named_models()[1]:  # a classical filter: nothing to load, any channel count
+        if ensemble:
+            raise ConfigError(f"{checkpoint}: +x8 is for networks; {plain} is a classical filter")
+        model, meta = create_model(plain), {}
+    else:
+        model, meta = load_checkpoint(resolve_weights(plain, "--checkpoint"), fusion=fusion)
     fused = model  # a Noise2Void model's fusion sits inside the ensemble
     model = SelfEnsemble(model) if ensemble else model
     trained = meta.get("config", {})
