@@ -14,7 +14,10 @@ from .registry import create_model, list_models, register_model  # noqa: E402
 
 __all__ = ["__version__", "create_model", "denoise", "list_models", "load", "register_model"]
 
-_LAZY_SUBMODULES = {"metrics", "noise", "data", "io", "models", "train", "evaluate", "report"}
+_LAZY_SUBMODULES = {
+    *("metrics", "noise", "data", "io", "models", "train", "evaluate", "report"),
+    *("inference", "classical", "benchmark", "pretrained"),
+}
 
 
 def __getattr__(name: str) -> Any:
