@@ -19,6 +19,26 @@ NOISE_HELP = (
 )
 
 
+def _add_image_inputs(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="image files or folders (searched recursively)"
+    )
+
+
+def _add_format(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--format", help="output format: png, jpg, tif, bmp, webp (default: the input's)"
+    )
+
+
+def _add_skip_bad(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="skip unreadable images (counted) instead of stopping",
+    )
+
+
 def _add_allow_large(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--allow-large",
@@ -47,11 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="KEY=VALUE",
             help="override a config value, e.g. train.lr=3e-4 (repeatable)",
         )
-        p.add_argument(
-            "--skip-bad",
-            action="store_true",
-            help="skip unreadable images (counted) instead of stopping",
-        )
+        _add_skip_bad(p)
 
     p = sub.add_parser("train", help="train one model from a run config")
     p.add_argument("config", nargs="?", help="YAML run config (default: built-in defaults)")
@@ -93,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resize", action="store_true", help="resize to the size the model trained on")
     p.add_argument("--size", type=int, help="resize to SIZE x SIZE (e.g. 100 for pistachio)")
     p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--skip-bad", action="store_true", help="skip unreadable images (counted)")
+    _add_skip_bad(p)
     p.add_argument("--out", required=True, help="folder for per_image.csv and summary.json")
 
     p = sub.add_parser("experiment", help="train and compare several models, write a report")
@@ -106,9 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", help="experiment folder holding results.json")
 
     p = sub.add_parser("denoise", help="denoise image files or folders")
-    p.add_argument(
-        "inputs", nargs="+", metavar="INPUT", help="image files or folders (searched recursively)"
-    )
+    _add_image_inputs(p)
     p.add_argument(
         "-o",
         "--output",
@@ -134,21 +148,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--tile", type=int, default=512, help="tile size in pixels (0: whole image)")
     p.add_argument("--overlap", type=int, default=32, help="tile overlap in pixels")
-    p.add_argument(
-        "--format", help="output format: png, jpg, tif, bmp, webp (default: the input's)"
-    )
+    _add_format(p)
     _add_allow_large(p)
 
     p = sub.add_parser("noise", help="make noisy copies of image files or folders")
-    p.add_argument(
-        "inputs", nargs="+", metavar="INPUT", help="image files or folders (searched recursively)"
-    )
+    _add_image_inputs(p)
     p.add_argument("-o", "--output", required=True, help="output file (one input file) or folder")
     p.add_argument("--noise", required=True, help=NOISE_HELP)
     p.add_argument("--seed", type=int, default=0, help="noise seed (per file: seed + its path)")
-    p.add_argument(
-        "--format", help="output format: png, jpg, tif, bmp, webp (default: the input's)"
-    )
+    _add_format(p)
     _add_allow_large(p)
 
     p = sub.add_parser("benchmark", help="quality, speed and memory of methods side by side")
@@ -176,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--roofline", action="store_true", help="also measure the matmul peak and FLOP/s"
     )
-    p.add_argument("--skip-bad", action="store_true", help="skip unreadable images (counted)")
+    _add_skip_bad(p)
     p.add_argument("--out", required=True, help="folder for per_image.csv, summary.json, table.md")
 
     p = sub.add_parser("demo", help="denoise bundled photos with shipped weights, write a report")

@@ -35,6 +35,7 @@ FORMATS = {
 _IO_WRITES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}  # io.save_image
 _PIL_WRITES = {".bmp": "BMP", ".webp": "WEBP", ".ppm": "PPM", ".pgm": "PPM"}
 _JPEG_QUALITY = 95
+_NOT_IMAGE = f"not an image file ({', '.join(IMAGE_EXTENSIONS)})"
 
 
 @dataclass(frozen=True)
@@ -61,18 +62,6 @@ def find_images(folder: Path, *, skip: Path | None = None) -> list[Path]:
     """Image files under `folder` (recursive, sorted; hidden files and folders left out, and
     anything inside `skip`, the output folder, when it lies inside the input)."""
     return [path for path in _walk(folder, skip) if _is_image_name(path)]
-
-
-def not_images(inputs: Sequence[str | Path], *, skip: Path | None = None) -> list[Failure]:
-    """Files in the input folders that are not images by their extension (hidden ones and
-    those inside `skip` left out), as failures: the verbs that process folders list them."""
-    folders = [Path(p) for p in inputs if Path(p).is_dir()]
-    return [
-        Failure(path, f"not an image file ({', '.join(IMAGE_EXTENSIONS)})")
-        for folder in folders
-        for path in _walk(folder, skip)
-        if not _is_image_name(path)
-    ]
 
 
 def _is_image_name(path: Path) -> bool:
@@ -134,6 +123,14 @@ def run_jobs(
 
 def plan(inputs: Sequence[str | Path], output: str | Path, *, fmt: str | None = None) -> list[Job]:
     """Pair every input image with its output path; raises before anything is read or written."""
+    return plan_with_skipped(inputs, output, fmt=fmt)[0]
+
+
+def plan_with_skipped(
+    inputs: Sequence[str | Path], output: str | Path, *, fmt: str | None = None
+) -> tuple[list[Job], list[Failure]]:
+    """`plan`, plus the files in the input folders that are not images by their extension, as
+    failures (the verbs that process folders list them); each folder is walked once."""
     if not inputs:
         raise ConfigError("no input given; name image files or folders")
     sources = [Path(p) for p in inputs]
@@ -151,17 +148,19 @@ def plan(inputs: Sequence[str | Path], output: str | Path, *, fmt: str | None = 
             )
         if ext is not None and FORMATS.get(target_ext.lstrip(".")) != ext:
             raise ConfigError(f"--format {fmt} does not match the output file {output}")
-        jobs = [Job(sources[0], output)]
+        jobs, others = [Job(sources[0], output)], []
     else:
         if output.is_file():
             raise DataError(
                 f"output {output} is a file; for folders or several inputs it is a folder"
             )
-        jobs = []
+        jobs, others = [], []
         for path in sources:
             if path.is_dir():
                 base = output if len(sources) == 1 else output / path.resolve().name
-                images = find_images(path, skip=output)
+                found = _walk(path, output)
+                images = [p for p in found if _is_image_name(p)]
+                others += [Failure(p, _NOT_IMAGE) for p in found if not _is_image_name(p)]
                 if not images:
                     raise DataError(
                         f"no images in folder {path} (looked for {', '.join(IMAGE_EXTENSIONS)})"
@@ -171,7 +170,7 @@ def plan(inputs: Sequence[str | Path], output: str | Path, *, fmt: str | None = 
                 jobs.append(Job(path, output / path.name))
         jobs = [Job(job.source, _with_ext(job.target, ext)) for job in jobs]
     _check_targets(jobs)
-    return jobs
+    return jobs, others
 
 
 def _names_a_file(output: Path) -> bool:

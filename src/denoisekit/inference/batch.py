@@ -20,9 +20,9 @@ from ..imagefiles import (  # noqa: F401  (re-exported: the public home used to 
     Failure,
     Job,
     find_images,
-    not_images,
     output_format,
     plan,
+    plan_with_skipped,
     run_jobs,
     write_image,
 )
@@ -93,8 +93,7 @@ def denoise_paths(
 
     level = parse_sigma(sigma, what="--sigma")
     check_tiling(tile, overlap)
-    jobs = plan(inputs, output, fmt=fmt)
-    skipped = not_images(inputs, skip=Path(output))
+    jobs, skipped = plan_with_skipped(inputs, output, fmt=fmt)
     choice = _ModelChoice(model, checkpoint)
     ignored, used, mismatched = False, {}, {}
 

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from ..errors import DataError
-from ..imagefiles import Failure, Job, not_images, plan, run_jobs
+from ..imagefiles import Failure, Job, plan_with_skipped, run_jobs
 from ..io import from_tensor, split_alpha, to_tensor
 from .pipeline import NoiseModel, parse_noise
 
@@ -93,8 +93,7 @@ def noise_paths(
     for path in inputs:
         if Path(path).exists() and Path(path).resolve() == output.resolve():
             raise DataError(f"output {output} is an input; choose another output folder")
-    jobs = plan(inputs, output, fmt=fmt)
-    skipped = not_images(inputs, skip=output)
+    jobs, skipped = plan_with_skipped(inputs, output, fmt=fmt)
 
     def noise_one(job: Job, image: np.ndarray) -> np.ndarray:
         generator = torch.Generator().manual_seed(file_seed(seed, _key(job, output)))
