@@ -1,6 +1,7 @@
-"""Noise models: pure functions in `functional` and `degrade`, the kinds a spec string can name
-in `kinds`, spec strings parsed in `pipeline`, blind noise-level estimation in `estimate`."""
+"""Noise models: pure functions in `functional`, `degrade` and `camera`, the kinds a spec string
+can name in `kinds`, spec strings parsed in `pipeline`, blind noise-level estimation in `estimate`."""
 
+from .camera import camera_pipeline
 from .degrade import jpeg, motion_blur, motion_blur_kernel
 from .functional import (
     clip,
@@ -28,6 +29,7 @@ from .pipeline import (
 __all__ = [
     "NoiseModel",
     "Stage",
+    "camera_pipeline",
     "clip",
     "correlated_gaussian",
     "gaussian",

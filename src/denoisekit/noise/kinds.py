@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from . import degrade
+from . import camera, degrade
 from . import functional as nf
 
 Params = dict[str, Tensor]  # parameter name -> (B,) values, one per image
@@ -156,6 +156,17 @@ _KINDS = (
         ).sqrt(),
         lambda v: math.sqrt(0.5 * v["a"] + v["b"]),
         lambda i, p: (_per_image(p, "a", i) * i.clamp(min=0) + _per_image(p, "b", i)).sqrt(),
+    ),
+    Kind(
+        "camera-pipeline",
+        (Param("a", 0.0, 1.0), Param("b", 0.0, 1.0)),
+        "camera-pipeline:a=0.004,b=0.0001 (add +jpeg:85 for a saved photo)",
+        "raw Poisson-Gaussian noise (variance a*L + b in linear light L) through a Bayer "
+        "mosaic, bilinear demosaicing and the sRGB curve, clipped: a camera's grain",
+        lambda x, p, g: camera.camera_pipeline(x, p["a"], p["b"], generator=g),
+        _changed,
+        lambda v: float(camera.camera_pipeline_std(torch.tensor(0.5), v["a"], v["b"])),
+        lambda i, p: camera.camera_pipeline_std(i, _per_image(p, "a", i), _per_image(p, "b", i)),
     ),
     Kind(
         "speckle",
