@@ -12,7 +12,8 @@ import os
 # tests/noise/test_files.py checks it names every kind.
 NOISE_HELP = (
     "noise spec: kinds gaussian, gaussian-ramp, gaussian-correlated, poisson, poisson-gaussian, "
-    "camera-pipeline, speckle, salt-pepper, motion-blur, jpeg, quantize, joined with + and applied in order, "
+    "camera-pipeline, speckle, salt-pepper, motion-blur, jpeg, quantize, joined with + and "
+    "applied in order, "
     "e.g. gaussian:25/255, poisson:30, "
     "motion-blur:9,30+poisson-gaussian:a=0.01,b=0.0004+jpeg:60; or a .json file with a "
     '"noise" entry (from `denoisekit calibrate`)'

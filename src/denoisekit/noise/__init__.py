@@ -1,5 +1,6 @@
 """Noise models: pure functions in `functional`, `degrade` and `camera`, the kinds a spec string
-can name in `kinds`, spec strings parsed in `pipeline`, blind noise-level estimation in `estimate`."""
+can name in `kinds`, spec strings parsed in `pipeline`, blind noise-level estimation in
+`estimate`."""
 
 from .camera import camera_pipeline
 from .degrade import jpeg, motion_blur, motion_blur_kernel
