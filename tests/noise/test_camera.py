@@ -78,6 +78,17 @@ def test_demosaiced_noise_is_spatially_correlated_and_gray_noise_is_not():
     gray = camera_pipeline(_flat(0.5, channels=1), 0.01, 0.0004, generator=_gen(2)) - 0.5
     assert neighbour_correlation(colour) > 0.4
     assert abs(neighbour_correlation(gray)) < 0.02
+    white = camera_pipeline(_flat(0.5), 0.01, 0.0004, bayer=0, generator=_gen(2)) - 0.5
+    assert abs(neighbour_correlation(white)) < 0.02
+
+
+def test_bayer_is_chosen_per_image():
+    clean = _flat(0.5, size=128).expand(2, 3, 128, 128)
+    noisy = camera_pipeline(clean, 0.01, 0.0004, torch.tensor([1.0, 0.0]), generator=_gen(8))
+    linear = srgb_to_linear(torch.tensor(0.5, dtype=torch.float64))
+    var = (srgb_to_linear(noisy) - linear).flatten(1).var(1) / (0.01 * linear + 0.0004)
+    assert var[0].item() == pytest.approx(7 / 12, rel=0.05)
+    assert var[1].item() == pytest.approx(1.0, rel=0.05)
 
 
 @pytest.mark.parametrize("value", [0.5, 0.8])
@@ -95,7 +106,7 @@ def test_output_is_clipped_and_repeats_with_the_same_generator():
 
 
 def test_spec_draws_per_image_parameters_and_gives_a_level():
-    noise = parse_noise("camera-pipeline:a=0.0005-0.02,b=0-0.0004+jpeg:85")
+    noise = parse_noise("camera-pipeline:a=0.0005-0.02,b=0-0.0004,bayer=0-1+jpeg:85")
     clean = torch.rand(4, 3, 32, 32, generator=_gen(6))
     noisy, sigma = noise(clean, _gen(7))
     assert noisy.shape == clean.shape and sigma.shape == (4,)
@@ -107,3 +118,5 @@ def test_spec_draws_per_image_parameters_and_gives_a_level():
     level = mid.per_pixel().level_map(torch.full((1, 3, 8, 8), 0.5))
     assert level.shape == (1, 1, 8, 8)
     assert torch.allclose(level, torch.full_like(level, mid.sigma), rtol=1e-4)
+    white = parse_noise("camera-pipeline:a=0.01,b=0.0004,bayer=0")
+    assert white.sigma == pytest.approx(mid.sigma / (7 / 12) ** 0.5, rel=1e-6)

@@ -28,7 +28,7 @@ EXAMPLES = [
     "poisson-gaussian:0.01,4e-4",
     "poisson-gaussian:a=0.001-0.02,b=0-0.001",
     "camera-pipeline:a=0.004,b=0.0001",
-    "camera-pipeline:a=0.0005-0.02,b=0-0.0004+jpeg:70-100",
+    "camera-pipeline:a=0.0005-0.02,b=0-0.0004,bayer=0-1+jpeg:70-100",
     "speckle:0.1",
     "salt-pepper:0.05,0.5",
     "salt-pepper:amount=0.05,ratio=0.5",

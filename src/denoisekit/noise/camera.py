@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .functional import poisson_gaussian
+from .functional import _per_image, poisson_gaussian
 
 # Mean share of a raw sample's variance left at a pixel after bilinear demosaicing, averaged over
 # the 2x2 Bayer cell and the three channels: green keeps its own sample at half the sites and
@@ -84,22 +84,28 @@ def camera_pipeline(
     clean: Tensor,
     a: float | Tensor,
     b: float | Tensor,
+    bayer: float | Tensor = 1,
     *,
     generator: torch.Generator | None = None,
 ) -> Tensor:
     """Noise as a camera's sRGB output carries it; clipped to [0, 1] as a saved photo is.
 
     `clean` (B, C, H, W) in [0, 1] is taken as sRGB. Its linear light L gets raw Poisson-Gaussian
-    noise of variance `a * L + b` (see `functional.poisson_gaussian`); for RGB (C = 3) only the
-    Bayer site of each pixel keeps its noise sample and bilinear demosaicing spreads those samples
-    to the missing colours; the noisy linear image is clipped at 0 and 1 (the sensor's range) and
-    returned through the sRGB curve. Gray or other channel counts skip the mosaic (a monochrome
-    sensor). A noise-free pipeline (a = b = 0) returns `clean` (clipped).
+    noise of variance `a * L + b` (see `functional.poisson_gaussian`); for RGB (C = 3) images
+    with `bayer` 1 (a number or one 0/1 per image) only the Bayer site of each pixel keeps its
+    noise sample and bilinear demosaicing spreads those samples to the missing colours; with
+    `bayer` 0 the noise stays white (a photo binned or downscaled since, or a monochrome sensor,
+    as gray images always are). The noisy linear image is clipped at 0 and 1 (the sensor's
+    range) and returned through the sRGB curve. A noise-free pipeline (a = b = 0) returns `clean`
+    (clipped).
     """
     linear = srgb_to_linear(clean.clamp(0.0, 1.0))
     noise = poisson_gaussian(linear, a, b, generator=generator) - linear
     if clean.shape[1] == 3:
-        noise = demosaic_bilinear(noise * bayer_mask(*clean.shape[-2:], like=clean))
+        mosaic = _per_image(bayer, clean, "bayer") > 0.5
+        if mosaic.any():
+            spread = demosaic_bilinear(noise * bayer_mask(*clean.shape[-2:], like=clean))
+            noise = torch.where(mosaic, spread, noise)
     return linear_to_srgb((linear + noise).clamp(0.0, 1.0))
 
 

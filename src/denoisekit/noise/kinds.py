@@ -95,6 +95,11 @@ def _ramp_map(like: Tensor, p: Params) -> Tensor:
     return nf.ramp(like.shape, p["start"], p["end"], p["angle"], like=like.float()).to(like)
 
 
+def _share(bayer):
+    """The raw variance left after the camera pipeline's demosaicing: 7/12 with it, 1 without."""
+    return 1 + (camera.DEMOSAIC_VARIANCE - 1) * bayer
+
+
 def _levels(bits: Tensor) -> Tensor:
     return 2.0 ** bits.round() - 1
 
@@ -159,14 +164,23 @@ _KINDS = (
     ),
     Kind(
         "camera-pipeline",
-        (Param("a", 0.0, 1.0), Param("b", 0.0, 1.0)),
+        (
+            Param("a", 0.0, 1.0),
+            Param("b", 0.0, 1.0),
+            Param("bayer", 0.0, 1.0, default=1.0, integer=True),
+        ),
         "camera-pipeline:a=0.004,b=0.0001 (add +jpeg:85 for a saved photo)",
         "raw Poisson-Gaussian noise (variance a*L + b in linear light L) through a Bayer "
-        "mosaic, bilinear demosaicing and the sRGB curve, clipped: a camera's grain",
-        lambda x, p, g: camera.camera_pipeline(x, p["a"], p["b"], generator=g),
+        "mosaic, bilinear demosaicing (bayer=0: none, white noise) and the sRGB curve, "
+        "clipped: a camera's grain",
+        lambda x, p, g: camera.camera_pipeline(x, p["a"], p["b"], p["bayer"], generator=g),
         _changed,
-        lambda v: float(camera.camera_pipeline_std(torch.tensor(0.5), v["a"], v["b"])),
-        lambda i, p: camera.camera_pipeline_std(i, _per_image(p, "a", i), _per_image(p, "b", i)),
+        lambda v: float(
+            camera.camera_pipeline_std(torch.tensor(0.5), v["a"], v["b"], _share(v["bayer"]))
+        ),
+        lambda i, p: camera.camera_pipeline_std(
+            i, _per_image(p, "a", i), _per_image(p, "b", i), _share(_per_image(p, "bayer", i))
+        ),
     ),
     Kind(
         "speckle",
