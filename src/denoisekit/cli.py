@@ -35,15 +35,15 @@ def _cmd_models(args: argparse.Namespace) -> None:
     if not names:
         print(f"pretrained weights: none installed in {weights_dir()} (${WEIGHTS_ENV} overrides)")
         return
-    print(f"{'pretrained':<24}{'model':<11}{'channels':>10}  {'sigma 0-255':<12}description")
+    print(f"{'pretrained':<24}{'model':<11}{'channels':>10}  {'sigma 0-255':<13}description")
     for name in names:
         info = pretrained_info(name)
         low, high = info.get("sigma_range") or (None, None)
-        sigma = f"{low * 255:g}-{high * 255:g}" if low is not None else "?"
+        sigma = f"{round(low * 255, 1):g}-{round(high * 255, 1):g}" if low is not None else "?"
         measured = measured_summary(info.get("measured"))
         text = info.get("description", "") + (f" ({measured})" if measured else "")
         channels = info.get("channels", "?")
-        print(f"{name:<24}{info['model']:<11}{channels:>10}  {sigma:<12}{text}")
+        print(f"{name:<24}{info['model']:<11}{channels:>10}  {sigma:<13}{text}")
 
 
 def _quiet_lightning() -> None:
