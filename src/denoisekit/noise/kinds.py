@@ -95,7 +95,7 @@ def _ramp_map(like: Tensor, p: Params) -> Tensor:
     return nf.ramp(like.shape, p["start"], p["end"], p["angle"], like=like.float()).to(like)
 
 
-def _share(bayer):
+def _share(bayer: float | Tensor) -> float | Tensor:
     """The raw variance left after the camera pipeline's demosaicing: 7/12 with it, 1 without."""
     return 1 + (camera.DEMOSAIC_VARIANCE - 1) * bayer
 
