@@ -56,8 +56,11 @@ def gaussian(
 
     No clipping: published Gaussian-denoising tables feed the unclipped float image.
     """
-    check_batch(clean)
-    s = sigma if isinstance(sigma, Tensor) and sigma.dim() == 4 else _per_image(sigma, clean)
+    if isinstance(sigma, Tensor) and sigma.dim() == 4:  # a map; `_per_image` checks the rest
+        check_batch(clean)
+        s = sigma
+    else:
+        s = _per_image(sigma, clean)
     if (s > 1).any():
         raise ValueError(
             f"sigma {s.max().item():g} is above 1: sigma is in [0, 1] image units (25 on the "
