@@ -255,3 +255,11 @@ def test_shipped_camera_model_removes_camera_grain_that_the_gaussian_one_leaves(
     }
     # both blind; measured 29.34 vs 32.03 dB on this crop (README: 28.69 vs 32.05 on CBSD68)
     assert scores["color-camera"] > scores["color-blind"] + 2.0
+
+
+def test_unclipped_strong_noise_is_accepted():
+    # sigma 50/255 without clipping: black pixels reach about -1 now and then
+    noisy = np.full((16, 16, 3), 0.02, np.float32)
+    noisy[0, 0, 0], noisy[1, 1, 1] = -1.05, 2.1
+    out = LoadedDenoiser(Scale(3)).denoise(noisy)
+    assert out.shape == noisy.shape and np.isfinite(out).all()
