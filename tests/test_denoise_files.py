@@ -138,6 +138,29 @@ def test_default_model_follows_the_image_channels(tree, tmp_path, monkeypatch, c
     np.testing.assert_array_equal(read_image(out / "deep" / "c.tif"), expected)
 
 
+def test_default_model_for_colour_follows_the_grain(tmp_path, monkeypatch, capsys):
+    from denoisekit.noise import camera_pipeline
+
+    weights = tmp_path / "weights"
+    monkeypatch.setenv("DENOISEKIT_WEIGHTS", str(weights))
+    for name, channels in (("gray-blind", 1), ("color-blind", 3), ("color-camera", 3)):
+        _tiny_checkpoint(weights / name, channels, 0)
+    ramp = torch.linspace(0.2, 0.8, 64)
+    clean = torch.stack([ramp[None, :].expand(64, 64), ramp[:, None].expand(64, 64)] * 2)[1:]
+    grain = camera_pipeline(clean[None], 0.01, 0.0002, generator=torch.Generator().manual_seed(0))
+    (tmp_path / "in").mkdir()
+    save_image(
+        (grain[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8),
+        tmp_path / "in" / "photo.png",
+    )
+    save_image(_noisy((64, 64, 3)), tmp_path / "in" / "white.png")
+    assert main(["denoise", str(tmp_path / "in"), "-o", str(tmp_path / "out")]) == 0
+    assert "(color-camera, color-blind)" in capsys.readouterr().out
+    # a given level: the noise is taken as Gaussian, and the level-aware model gets it
+    assert main(["denoise", str(tmp_path / "in"), "-o", str(tmp_path / "o2"), "--sigma", "5"]) == 0
+    assert "(color-blind)" in capsys.readouterr().out
+
+
 def test_plan_several_inputs(tree, tmp_path):
     jobs = plan([tree / "a.png", tree / "sub"], tmp_path / "o", fmt="png")
     targets = sorted(j.target.relative_to(tmp_path / "o").as_posix() for j in jobs)

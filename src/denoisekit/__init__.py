@@ -45,9 +45,11 @@ def denoise(image, model=None, *, sigma=None, tile: int | None = 512, overlap: i
     """Denoise one image: an array (HW/HWC, uint8/uint16/float) or a tensor ((C,H,W)/(B,C,H,W)).
 
     Returns the same kind, dtype and layout. `model`: a name or checkpoint path (see `load`),
-    an nn.Module or a loaded model; None uses the pretrained gray-blind (gray images) or
-    color-blind (colour) weights. `sigma`: noise std in [0, 1] units, or None to estimate it
-    (noise-aware models only). `tile`/`overlap`: tiled inference in pixels (None: whole image).
+    an nn.Module or a loaded model; None picks pretrained weights for the image: gray-blind
+    (gray), color-blind (colour), or color-camera when the noise reads as camera grain and no
+    `sigma` is given (`inference/choose.py`). `sigma`: noise std in [0, 1] units, or None to
+    estimate it (noise-aware models only). `tile`/`overlap`: tiled inference in pixels (None:
+    whole image).
     """
     from .inference import denoise as _denoise
 

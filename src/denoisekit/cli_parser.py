@@ -134,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument(
         "--model",
         help="pretrained name (see `denoisekit models`) or classical filter; default: "
-        "gray-blind for gray images, color-blind for colour; a +x8 suffix (gray-blind+x8) "
+        "gray-blind for gray images, color-blind for colour, color-camera for colour photos "
+        "whose noise reads as camera grain (with --sigma auto); a +x8 suffix (gray-blind+x8) "
         "averages the network over 8 flips/rotations (8x the time)",
     )
     which.add_argument(

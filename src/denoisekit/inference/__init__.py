@@ -47,26 +47,18 @@ def denoise(
     """Denoise one image (array or tensor, see `LoadedDenoiser.denoise`) in one call.
 
     `model`: a pretrained or classical name, a checkpoint path, an `nn.Module` or a loaded
-    model; None picks the pretrained gray-blind for gray images and color-blind for colour.
+    model; None picks a pretrained one for the image (`choose.py`: gray-blind for gray,
+    color-blind for colour, color-camera for camera grain when `sigma` is not given).
     Models given by name are loaded once and kept for the next call.
     """
-    from ..pretrained import default_pretrained, weights_dir
+    from ..pretrained import weights_dir
+    from .choose import choose_pretrained
 
     if model is None:
-        model = default_pretrained(_colour_channels(image))
+        model = choose_pretrained(image, blind=parse_sigma(sigma) is None)
     if isinstance(model, str) and any(model in names for names in named_models()):
         key = (str(weights_dir()), model)
         if key not in _BY_NAME:
             _BY_NAME[key] = load(model)
         model = _BY_NAME[key]
     return load(model).denoise(image, sigma, tile, overlap)
-
-
-def _colour_channels(image: Any) -> int:
-    """1 for gray (with or without alpha), 3 for colour."""
-    shape = tuple(image.shape)
-    if hasattr(image, "dim"):  # tensor: (C, H, W) or (B, C, H, W)
-        channels = shape[-3] if len(shape) >= 3 else 1
-    else:  # array: HW or HWC
-        channels = shape[-1] if len(shape) == 3 else 1
-    return 1 if channels in (1, 2) else 3

@@ -43,25 +43,27 @@ class Summary:
 
 
 class _ModelChoice:
-    """The model for each image: the one named, else the default pretrained one for its
-    channel count (loaded once, on first use)."""
+    """The model for each image: the one named, else the pretrained one `choose.py` picks for
+    it (loaded once, on first use)."""
 
-    def __init__(self, model: str | None, checkpoint: str | Path | None) -> None:
+    def __init__(self, model: str | None, checkpoint: str | Path | None, blind: bool) -> None:
         if model is not None and checkpoint is not None:
             raise ConfigError("give --model or --checkpoint, not both")
         self.fixed = load(Path(checkpoint)) if checkpoint is not None else None
         self.fixed = load(model) if model is not None else self.fixed
+        self.blind = blind
         self.cache: dict[str, LoadedDenoiser] = {}
         if self.fixed is None:
             from ..pretrained import default_pretrained
 
-            self.defaults = {c: default_pretrained(c) for c in (1, 3)}  # raises if none shipped
+            default_pretrained(3)  # fails before any file is read when none is shipped
 
     def for_image(self, image: np.ndarray) -> LoadedDenoiser:
         if self.fixed is not None:
             return self.fixed
-        colour = 1 if image.ndim == 2 or image.shape[-1] in (1, 2) else 3
-        name = self.defaults[colour]
+        from .choose import choose_pretrained
+
+        name = choose_pretrained(image, blind=self.blind)
         if name not in self.cache:
             self.cache[name] = load(name)
         return self.cache[name]
@@ -83,7 +85,8 @@ def denoise_paths(
     """Denoise image files / folders `inputs` into `output` (see the module docstring).
 
     `model`: a pretrained or classical name; `checkpoint`: a checkpoint path; neither: the
-    pretrained gray-blind (gray images) / color-blind (colour) weights. `sigma`: "auto"/None
+    pretrained model `choose.py` picks for each image (gray-blind for gray; color-blind, or
+    color-camera for camera grain when sigma is not given). `sigma`: "auto"/None
     (estimate per image), a [0, 1] level, or text like "25" (0-255) or "25/255". Files that
     cannot be read or denoised, and files in the input folders that are not images, are
     skipped and listed in `Summary.failed`; the rest are still written. `allow_large` lifts the
@@ -94,12 +97,15 @@ def denoise_paths(
     level = parse_sigma(sigma, what="--sigma")
     check_tiling(tile, overlap)
     jobs, skipped = plan_with_skipped(inputs, output, fmt=fmt)
-    choice = _ModelChoice(model, checkpoint)
+    choice = _ModelChoice(model, checkpoint, blind=level is None)
     ignored, used, mismatched = False, {}, {}
 
     def denoise_one(job: Job, image: np.ndarray) -> np.ndarray:
         nonlocal ignored
-        denoiser = choice.for_image(image)
+        try:
+            denoiser = choice.for_image(image)
+        except ValueError as e:  # e.g. a 5-channel TIFF
+            raise DataError(f"cannot denoise {job.source}: {e}") from None
         ignored = ignored or (level is not None and not denoiser.noise_aware)
         used[denoiser.name] = None
         colour = _colour_channels(image)

@@ -49,6 +49,15 @@ def estimate_sigma(noisy: Tensor) -> Tensor:
     return sigma.to(noisy.dtype) if noisy.is_floating_point() else sigma
 
 
+def haar_average(x: Tensor) -> Tensor:
+    """Orthonormal Haar average (LL) band: (B, C, H, W) -> (B, C, H // 2, W // 2), the 2x2 block
+    sums over 2. White noise keeps its standard deviation; noise correlated between
+    neighbours grows."""
+    h, w = x.shape[-2] // 2 * 2, x.shape[-1] // 2 * 2
+    x = x[..., :h, :w]
+    return (x[..., 0::2, 0::2] + x[..., 0::2, 1::2] + x[..., 1::2, 0::2] + x[..., 1::2, 1::2]) / 2
+
+
 def sigma_or_estimate(noisy: Tensor, sigma: Tensor | float | None) -> Tensor | float:
     """`sigma` when the caller knows it, else `estimate_sigma(noisy)` (B,): the blind fallback
     that noise-aware models use, so `model(noisy)` works without a noise level."""

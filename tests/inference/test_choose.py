@@ -1,0 +1,79 @@
+"""`choose_pretrained`: the shipped model for an image when none is named."""
+
+import numpy as np
+import pytest
+import torch
+
+import denoisekit
+from denoisekit.errors import DataError
+from denoisekit.inference.choose import CAMERA_MODEL, choose_pretrained
+from denoisekit.noise import camera_pipeline, gaussian, jpeg
+from denoisekit.train.checkpoint import save_checkpoint
+
+
+def _clean(size=96):
+    y, x = torch.meshgrid(torch.linspace(0, 1, size), torch.linspace(0, 1, size), indexing="ij")
+    rgb = torch.stack([0.3 + 0.4 * x, 0.5 + 0.2 * y, 0.4 + 0.1 * (x + y)])
+    return rgb[None]
+
+
+def _grain(seed=0):
+    return camera_pipeline(_clean(), 0.01, 0.0002, generator=torch.Generator().manual_seed(seed))
+
+
+def _white(seed=0):
+    return gaussian(_clean(), 15 / 255, generator=torch.Generator().manual_seed(seed)).clamp(0, 1)
+
+
+@pytest.fixture
+def weights(tmp_path, monkeypatch):
+    """A weights folder with tiny stand-ins for the three shipped names."""
+    folder = tmp_path / "weights"
+    monkeypatch.setenv("DENOISEKIT_WEIGHTS", str(folder))
+
+    def add(name, channels):
+        kwargs = {"in_channels": channels, "base_channels": 2, "depth": 1}
+        model = denoisekit.create_model("unet", **kwargs)
+        save_checkpoint(folder / name, model, {"model": "unet", "kwargs": kwargs})
+
+    add("gray-blind", 1)
+    add("color-blind", 3)
+    return add
+
+
+def test_colour_grain_goes_to_the_camera_model_when_it_is_installed(weights):
+    assert choose_pretrained(_grain()) == "color-blind"  # not installed yet
+    weights(CAMERA_MODEL, 3)
+    assert choose_pretrained(_grain()) == CAMERA_MODEL
+    assert choose_pretrained(_white()) == "color-blind"
+    assert choose_pretrained(jpeg(_white(), 85)) == CAMERA_MODEL  # white noise, then JPEG
+    # a known level means Gaussian-like noise, which the level-aware colour model takes
+    assert choose_pretrained(_grain(), blind=False) == "color-blind"
+
+
+def test_every_image_kind_is_read(weights):
+    weights(CAMERA_MODEL, 3)
+    grain = _grain()[0]
+    as_uint8 = (grain.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+    rgba = np.concatenate([as_uint8, np.full(as_uint8.shape[:2] + (1,), 255, np.uint8)], -1)
+    assert choose_pretrained(as_uint8) == CAMERA_MODEL
+    assert choose_pretrained(rgba) == CAMERA_MODEL  # alpha left out
+    assert choose_pretrained((grain * 255).round().to(torch.uint8)) == CAMERA_MODEL
+    assert choose_pretrained(as_uint8[..., 0]) == "gray-blind"  # gray never goes to it
+    # a batch goes to one model, by the mean of its ratios
+    assert choose_pretrained(torch.cat([_grain(1), _grain(2)])) == CAMERA_MODEL
+
+
+def test_denoise_without_a_model_uses_the_choice(weights):
+    weights(CAMERA_MODEL, 3)
+    grain = _grain()
+    expected = denoisekit.load(CAMERA_MODEL).denoise(grain)
+    torch.testing.assert_close(denoisekit.denoise(grain), expected)
+    expected = denoisekit.load("color-blind").denoise(grain, sigma=0.05)
+    torch.testing.assert_close(denoisekit.denoise(grain, sigma=0.05), expected)
+
+
+def test_no_weights_at_all_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("DENOISEKIT_WEIGHTS", str(tmp_path / "none"))
+    with pytest.raises(DataError, match="--checkpoint"):
+        choose_pretrained(_white())
