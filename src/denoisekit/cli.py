@@ -144,8 +144,9 @@ def _cmd_denoise(args: argparse.Namespace) -> None:
     )
     if summary.sigma_ignored:
         print("note: --sigma ignored: the model does not take a noise level", file=sys.stderr)
-    for note in summary.channel_notes:
-        print(f"note: {note}", file=sys.stderr)
+    for note in (*summary.channel_notes, summary.choice_note):
+        if note:
+            print(f"note: {note}", file=sys.stderr)
     _print_files_summary(summary, ", ".join(summary.models))
 
 

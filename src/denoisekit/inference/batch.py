@@ -26,6 +26,7 @@ from ..imagefiles import (  # noqa: F401  (re-exported: the public home used to 
     run_jobs,
     write_image,
 )
+from .choose import CAMERA_MODEL, choose_pretrained
 from .loaded import LoadedDenoiser, load, parse_sigma
 
 
@@ -40,6 +41,7 @@ class Summary:
     failed: tuple[Failure, ...] = ()  # inputs that could not be read or denoised
     # one line per model that met images of another channel count: how they were handled
     channel_notes: tuple[str, ...] = ()
+    choice_note: str | None = None  # why some files went to the camera model, when any did
 
 
 class _ModelChoice:
@@ -53,6 +55,7 @@ class _ModelChoice:
         self.fixed = load(model) if model is not None else self.fixed
         self.blind = blind
         self.cache: dict[str, LoadedDenoiser] = {}
+        self.chosen: dict[str, int] = {}  # files per model picked by `choose_pretrained`
         if self.fixed is None:
             from ..pretrained import default_pretrained
 
@@ -61,9 +64,8 @@ class _ModelChoice:
     def for_image(self, image: np.ndarray) -> LoadedDenoiser:
         if self.fixed is not None:
             return self.fixed
-        from .choose import choose_pretrained
-
         name = choose_pretrained(image, blind=self.blind)
+        self.chosen[name] = self.chosen.get(name, 0) + 1
         if name not in self.cache:
             self.cache[name] = load(name)
         return self.cache[name]
@@ -123,6 +125,13 @@ def denoise_paths(
     )
     seconds = time.perf_counter() - start
     notes = tuple(_channel_note(*key, count) for key, count in mismatched.items())
+    camera = choice.chosen.get(CAMERA_MODEL, 0)
+    choice_note = None
+    if camera:
+        choice_note = (
+            f"{CAMERA_MODEL} denoised {camera} file{'s' if camera != 1 else ''} whose noise "
+            "reads as camera grain or JPEG; --model color-blind treats noise as white instead"
+        )
     return Summary(
         written,
         pixels / 1e6,
@@ -132,6 +141,7 @@ def denoise_paths(
         ignored,
         (*skipped, *failed),
         notes,
+        choice_note,
     )
 
 
