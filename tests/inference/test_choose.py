@@ -77,3 +77,23 @@ def test_no_weights_at_all_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("DENOISEKIT_WEIGHTS", str(tmp_path / "none"))
     with pytest.raises(DataError, match="--checkpoint"):
         choose_pretrained(_white())
+
+
+@pytest.mark.parametrize(
+    "spec,expected",
+    [
+        ("gaussian:5/255", "color-blind"),
+        ("gaussian:25/255", "color-blind"),
+        ("poisson-gaussian:a=0.01,b=0.0004", "color-blind"),
+        ("camera-pipeline:a=0.004,b=0.0001", CAMERA_MODEL),
+        ("gaussian:15/255+jpeg:85", CAMERA_MODEL),
+    ],
+)
+def test_shipped_choice_on_a_photo(spec, expected):
+    from skimage import data
+
+    from denoisekit.noise import parse_noise
+
+    clean = torch.from_numpy(data.astronaut()[64:256, 160:352].astype(np.float32) / 255)
+    noisy, _ = parse_noise(spec)(clean.permute(2, 0, 1)[None], torch.Generator().manual_seed(0))
+    assert choose_pretrained(noisy.clamp(0, 1)) == expected
