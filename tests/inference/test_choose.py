@@ -97,3 +97,20 @@ def test_shipped_choice_on_a_photo(spec, expected):
     clean = torch.from_numpy(data.astronaut()[64:256, 160:352].astype(np.float32) / 255)
     noisy, _ = parse_noise(spec)(clean.permute(2, 0, 1)[None], torch.Generator().manual_seed(0))
     assert choose_pretrained(noisy.clamp(0, 1)) == expected
+
+
+def test_large_images_are_judged_by_their_centre(weights, monkeypatch):
+    from denoisekit.inference import choose
+
+    weights(CAMERA_MODEL, 3)
+    monkeypatch.setattr(choose, "CUE_SIDE", 96)
+    white = gaussian(
+        torch.full((1, 3, 288, 288), 0.5), 15 / 255, generator=torch.Generator().manual_seed(0)
+    )
+    framed = white.clamp(0, 1)
+    framed[..., 96:192, 96:192] = _grain()
+    assert choose_pretrained(framed) == CAMERA_MODEL
+    as_array = (framed[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+    assert choose_pretrained(as_array) == CAMERA_MODEL
+    monkeypatch.setattr(choose, "CUE_SIDE", 2048)
+    assert choose_pretrained(framed) == "color-blind"  # mostly white noise

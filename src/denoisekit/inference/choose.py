@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
 CAMERA_GRAIN_RATIO = 2.2
 CAMERA_JPEG_GRID = 0.15
 CAMERA_MODEL = "color-camera"
+CUE_SIDE = 2048  # the cues read at most this centre square of an image
 
 
 def choose_pretrained(image: Any, *, blind: bool = True) -> str:
@@ -50,8 +52,15 @@ def looks_like_camera_noise(colour: Tensor) -> bool:
     return float(jpeg_grid(colour).mean()) > CAMERA_JPEG_GRID
 
 
+def _centre(length: int) -> slice:
+    start = max(0, (length - CUE_SIDE) // 2)
+    return slice(start, start + CUE_SIDE)
+
+
 def _colour_batch(image: Any) -> Tensor:
-    """(B, C, H, W) float32 in [0, 1], alpha (the 2nd / 4th channel) dropped."""
+    """(B, C, H, W) float32 in [0, 1] of the centre `CUE_SIDE` square at most, alpha (the 2nd /
+    4th channel) dropped. The cues are statistics: 4 MP read them as well as 24 MP, and a
+    24 MP photo in float32 would take 1 GB more memory to read whole."""
     if isinstance(image, Tensor):
         batch = image if image.dim() == 4 else image.unsqueeze(0)
         if batch.dim() != 4:
@@ -59,7 +68,11 @@ def _colour_batch(image: Any) -> Tensor:
                 f"expected a (C, H, W) or (B, C, H, W) tensor, got {tuple(image.shape)}"
             )
         batch = batch[:, :-1] if batch.shape[1] in (2, 4) else batch
+        batch = batch[..., _centre(batch.shape[-2]), _centre(batch.shape[-1])]
         return batch.float() / 255.0 if batch.dtype == torch.uint8 else batch.float()
     from ..io import to_tensor
 
+    image = np.asarray(image)
+    if image.ndim in (2, 3):
+        image = image[_centre(image.shape[0]), _centre(image.shape[1])]
     return to_tensor(image).unsqueeze(0)
