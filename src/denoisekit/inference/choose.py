@@ -5,9 +5,10 @@ when the noise looks like a camera's: spread over neighbouring pixels by demosai
 (`noise.cues.grain_ratio` above `CAMERA_GRAIN_RATIO`) or written as JPEG
 (`noise.cues.jpeg_grid` above `CAMERA_JPEG_GRID`). Both thresholds were chosen on the CBSD432
 validation split (never trained on): no white Gaussian image from sigma 5/255 to 50/255 went to
-`color-camera`, which loses 1.3-2.7 dB there, while demosaiced or JPEG-compressed noise, where
-it gains 1.5-4 dB, does (README, "Which model `denoise` picks"). Only a blind call chooses: a
-given sigma or noise spec says the noise is known, and `color-blind` takes a known level.
+`color-camera`, which loses 1.5-3.3 dB there on average, while demosaiced or JPEG-compressed
+noise, where it gains 0.9-4.2 dB, does (README, "Which model `denoise` picks"). Only a blind
+call chooses: a given sigma or noise spec says the noise is known, and `color-blind` takes a
+known level.
 """
 
 from __future__ import annotations
