@@ -14,7 +14,7 @@ import math
 import torch
 from torch import Tensor
 
-from .estimate import estimate_sigma, haar_average
+from .estimate import check_batch_shape, estimate_sigma, haar_average
 
 # JPEG's 8x8 DCT coefficients with u + v >= this are the ones its tables quantise hardest.
 _HIGH_FREQUENCY = 5
@@ -22,11 +22,6 @@ _HIGH_FREQUENCY = 5
 # output leaves about +-0.3 where the encoder wrote 0; noise of std 5/255 rarely lands there.
 _ZERO = 1.0
 _GRID_CROP = 512  # the centre crop jpeg_grid reads, so its cost does not grow with the image
-
-
-def _check(noisy: Tensor) -> None:
-    if noisy.ndim != 4:
-        raise ValueError(f"expected a (B, C, H, W) batch, got shape {tuple(noisy.shape)}")
 
 
 def grain_ratio(noisy: Tensor) -> Tensor:
@@ -38,7 +33,7 @@ def grain_ratio(noisy: Tensor) -> Tensor:
     neighbouring pixels by demosaicing, reads 2-3.5 one scale down (README, "Which model
     `denoise` picks"). Images under 4x4 pixels, or with no noise at the finest scale, give 1.
     """
-    _check(noisy)
+    check_batch_shape(noisy)
     ones = torch.ones(noisy.shape[0])
     if min(noisy.shape[-2:]) < 4:
         return ones
@@ -68,7 +63,7 @@ def jpeg_grid(noisy: Tensor) -> Tensor:
     noise written as JPEG quality 80-90 scores 0.22-0.65; unJPEGed noise of std 5/255 or more
     at most 0.06, even on photos that were JPEG before the noise. Under 16x16 pixels: 0.
     """
-    _check(noisy)
+    check_batch_shape(noisy)
     b, c, h, w = noisy.shape
     side = min(_GRID_CROP, (min(h, w) - 8) // 8 * 8)
     if side < 8:

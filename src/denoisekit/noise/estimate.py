@@ -12,6 +12,12 @@ from torch import Tensor
 _MAD_TO_SIGMA = 0.6745
 
 
+def check_batch_shape(noisy: Tensor) -> None:
+    """The estimators and cues read (B, C, H, W) batches of any dtype; say so otherwise."""
+    if noisy.ndim != 4:
+        raise ValueError(f"expected a (B, C, H, W) batch, got shape {tuple(noisy.shape)}")
+
+
 def haar_diagonal(x: Tensor) -> Tensor:
     """Finest orthonormal Haar diagonal (HH) band: (B, C, H, W) -> (B, C, H // 2, W // 2).
 
@@ -37,8 +43,7 @@ def estimate_sigma(noisy: Tensor) -> Tensor:
     then). Needs H, W >= 2. Computed in float32 (a bf16 median is too coarse), returned
     in the input's float dtype.
     """
-    if noisy.ndim != 4:
-        raise ValueError(f"expected a (B, C, H, W) batch, got shape {tuple(noisy.shape)}")
+    check_batch_shape(noisy)
     if noisy.shape[-2] < 2 or noisy.shape[-1] < 2:
         raise ValueError(
             f"estimating sigma needs an image of at least 2x2 pixels, got {tuple(noisy.shape)}"
@@ -72,8 +77,7 @@ def local_intensity(noisy: Tensor, size: int = 5) -> Tensor:
     x, which a denoiser never has; the channel and window average cuts the noise in this
     estimate by sqrt(C * size^2) (15x for RGB, 5x5) while keeping it local. Computed in float32.
     """
-    if noisy.ndim != 4:
-        raise ValueError(f"expected a (B, C, H, W) batch, got shape {tuple(noisy.shape)}")
+    check_batch_shape(noisy)
     mean = noisy.detach().float().mean(dim=1, keepdim=True)
     pad = size // 2
     mode = "reflect" if min(mean.shape[-2:]) > pad else "replicate"
