@@ -139,6 +139,7 @@ def _cmd_denoise(args: argparse.Namespace) -> None:
         tile=args.tile,
         overlap=args.overlap,
         fmt=args.format,
+        keep_metadata=not args.strip_metadata,
         allow_large=args.allow_large,
         progress=True,
     )
@@ -159,6 +160,7 @@ def _cmd_noise(args: argparse.Namespace) -> None:
         args.noise,
         seed=args.seed,
         fmt=args.format,
+        keep_metadata=not args.strip_metadata,
         allow_large=args.allow_large,
         progress=True,
     )

@@ -26,9 +26,15 @@ def _add_image_inputs(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_format(p: argparse.ArgumentParser) -> None:
+def _add_output_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--format", help="output format: png, jpg, tif, bmp, webp (default: the input's)"
+    )
+    p.add_argument(
+        "--strip-metadata",
+        action="store_true",
+        help="write no ICC profile, EXIF (camera, date, GPS) or DPI; by default they are "
+        "copied from each input",
     )
 
 
@@ -150,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--tile", type=int, default=512, help="tile size in pixels (0: whole image)")
     p.add_argument("--overlap", type=int, default=32, help="tile overlap in pixels")
-    _add_format(p)
+    _add_output_options(p)
     _add_allow_large(p)
 
     p = sub.add_parser("noise", help="make noisy copies of image files or folders")
@@ -158,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="output file (one input file) or folder")
     p.add_argument("--noise", required=True, help=NOISE_HELP)
     p.add_argument("--seed", type=int, default=0, help="noise seed (per file: seed + its path)")
-    _add_format(p)
+    _add_output_options(p)
     _add_allow_large(p)
 
     p = sub.add_parser("benchmark", help="quality, speed and memory of methods side by side")

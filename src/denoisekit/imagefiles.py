@@ -20,6 +20,7 @@ import numpy as np
 
 from .errors import ConfigError, DataError
 from .files import atomic_path
+from .imagemeta import NONE, ImageMetadata, read_metadata
 from .io import IMAGE_EXTENSIONS, read_image, save_image
 
 # --format value -> file extension; the extension an output path may have -> writer.
@@ -95,8 +96,10 @@ def run_jobs(
     *,
     allow_large: bool = False,
     progress: bool = False,
+    keep_metadata: bool = True,
 ) -> tuple[int, int, list[Failure]]:
-    """Read each job's image, `process` it and write the result to the job's target.
+    """Read each job's image, `process` it and write the result to the job's target, with the
+    input's ICC profile, EXIF and DPI unless `keep_metadata` is False (see `imagemeta`).
 
     A file that cannot be read (corrupt, truncated, not an image, too large without
     `allow_large`) or processed (`process` raised DataError) is recorded and the rest still
@@ -115,7 +118,8 @@ def run_jobs(
         except DataError as e:
             failures.append(Failure(job.source, str(e)))
             continue
-        write_image(result, job.target)
+        metadata = read_metadata(job.source) if keep_metadata else NONE
+        write_image(result, job.target, metadata=metadata)
         written += 1
         pixels += image.shape[0] * image.shape[1]
     return written, pixels, failures
@@ -199,23 +203,28 @@ def _check_targets(jobs: list[Job]) -> None:
         seen[target] = job.source
 
 
-def write_image(image: np.ndarray, path: Path) -> Path:
+def write_image(image: np.ndarray, path: Path, *, metadata: ImageMetadata = NONE) -> Path:
     """Write an HW/HWC array (uint8, uint16 or float in [0, 1]) atomically, in the format of the
     extension, keeping its bit depth where the format can: 16-bit PNG/TIFF/PGM, float TIFF;
-    JPEG, BMP, WebP and colour PPM are 8-bit. Only PNG, TIFF and WebP keep an alpha channel."""
+    JPEG, BMP, WebP and colour PPM are 8-bit. Only PNG, TIFF and WebP keep an alpha channel.
+    `metadata` is written where the format holds it (not in BMP or PPM; no EXIF in TIFF); an
+    ICC profile for another colour space than the image's is left out."""
     ext = path.suffix.lower()
     channels = 1 if image.ndim == 2 else image.shape[-1]
+    metadata = metadata.for_channels(channels)
     if ext in (".tif", ".tiff") and image.dtype.kind == "f":
         import tifffile
 
+        options = {"photometric": _photometric(channels)} | metadata.tifffile_options()
         with atomic_path(path) as tmp:
-            tifffile.imwrite(tmp, image.astype(np.float32), photometric=_photometric(channels))
+            tifffile.imwrite(tmp, image.astype(np.float32), **options)
         return path
     if ext in _IO_WRITES:
         if ext in (".jpg", ".jpeg"):
             image = image[..., :-1] if channels in (2, 4) else image
-            return save_image(image, path, bit_depth=8, quality=_JPEG_QUALITY)
-        return save_image(image, path, bit_depth=8 if image.dtype == np.uint8 else 16)
+            return save_image(image, path, bit_depth=8, quality=_JPEG_QUALITY, metadata=metadata)
+        depth = 8 if image.dtype == np.uint8 else 16
+        return save_image(image, path, bit_depth=depth, metadata=metadata)
     fmt = _PIL_WRITES.get(ext)
     if fmt is None:
         raise DataError(f"cannot write {path}: unknown extension")
@@ -231,7 +240,9 @@ def write_image(image: np.ndarray, path: Path) -> Path:
     )
     if img.mode == "LA":  # WebP has no gray+alpha mode
         img = img.convert("RGBA")
+        metadata = metadata.for_channels(4)
     options = {"quality": _JPEG_QUALITY} if fmt == "WEBP" else {}
+    options |= metadata.pillow_options(fmt)
     with atomic_path(path) as tmp:
         img.save(tmp, format=fmt, **options)
     return path

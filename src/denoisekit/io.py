@@ -25,6 +25,7 @@ from torch import Tensor
 
 from .errors import DataError
 from .files import atomic_path
+from .imagemeta import NONE, ImageMetadata
 from .png16 import decode_png16, encode_png16
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".ppm", ".pgm")
@@ -63,7 +64,7 @@ def read_image(
     path = Path(path)
     if not path.is_file():
         raise DataError(f"image file not found: {path}")
-    with _pixel_limit_lifted() as limit:
+    with pixel_limit_lifted() as limit:
         try:
             if not allow_large:
                 _check_pixel_count(path, limit)
@@ -75,7 +76,7 @@ def read_image(
 
 
 @contextlib.contextmanager
-def _pixel_limit_lifted():
+def pixel_limit_lifted():
     """Pillow's own bomb check off while decoding (yields its limit): `_check_pixel_count`
     applies the limit first, with a message that says what to do."""
     limit = Image.MAX_IMAGE_PIXELS
@@ -321,13 +322,15 @@ def save_image(
     bit_depth: int = 8,
     alpha: Tensor | np.ndarray | None = None,
     quality: int = 95,
+    metadata: ImageMetadata = NONE,
 ) -> Path:
     """Write an image atomically (temp file in the same folder, then os.replace).
 
     `image`: (C, H, W) / (1, C, H, W) tensor in [0, 1], or an HW/HWC array (uint8, uint16 or
     [0, 1] float). `alpha`: optional (1, H, W) tensor or HW array appended as the last channel.
     The format follows the extension (.png, .jpg/.jpeg, .tif/.tiff); `bit_depth` is 8 or 16
-    (16 for PNG and TIFF only). Parent folders are created. Returns the path written.
+    (16 for PNG and TIFF only). `metadata`: ICC profile, EXIF and DPI to write (see
+    `imagemeta`; TIFF gets no EXIF). Parent folders are created. Returns the path written.
     """
     path = Path(path)
     ext = path.suffix.lower()
@@ -348,7 +351,7 @@ def save_image(
         raise DataError(f"cannot save {path}: JPEG has no alpha channel; use .png")
 
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        _encode(array, f, _SAVE_FORMATS[ext], quality)
+        _encode(array, f, _SAVE_FORMATS[ext], quality, metadata)
     return path
 
 
@@ -361,16 +364,17 @@ def _as_array(image: Tensor | np.ndarray, dtype: np.dtype) -> np.ndarray:
     return _quantize(array, dtype)
 
 
-def _encode(array: np.ndarray, f, fmt: str, quality: int) -> None:
+def _encode(array: np.ndarray, f, fmt: str, quality: int, metadata: ImageMetadata) -> None:
     if fmt == "TIFF":
         import tifffile
 
-        tifffile.imwrite(f, array, compression="zlib", **_tiff_options(array))
+        options = _tiff_options(array) | metadata.tifffile_options()
+        tifffile.imwrite(f, array, compression="zlib", **options)
     elif fmt == "PNG" and array.dtype == np.uint16:
-        f.write(encode_png16(array))
+        f.write(encode_png16(array, metadata))
     else:
         options = {"quality": quality} if fmt == "JPEG" else {}
-        Image.fromarray(array).save(f, format=fmt, **options)
+        Image.fromarray(array).save(f, format=fmt, **options, **metadata.pillow_options(fmt))
 
 
 def _tiff_options(array: np.ndarray) -> dict:

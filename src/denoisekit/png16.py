@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 
 from .errors import DataError
+from .imagemeta import NONE, ImageMetadata
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}  # PNG colour type -> samples per pixel
@@ -22,6 +23,22 @@ def _png_chunks(data: bytes):
         length, kind = struct.unpack(">I4s", data[pos : pos + 8])
         yield kind, data[pos + 8 : pos + 8 + length]
         pos += 12 + length
+
+
+def png_chunk(path: Path, kind: bytes) -> bytes | None:
+    """The body of the first `kind` chunk of a PNG file (seeking past the others), or None."""
+    with open(path, "rb") as f:
+        if f.read(8) != _PNG_SIGNATURE:
+            return None
+        while len(head := f.read(8)) == 8:
+            length, found = struct.unpack(">I4s", head)
+            if found == kind:
+                body = f.read(length)
+                return body if len(body) == length else None
+            if found == b"IEND":
+                return None
+            f.seek(length + 4, 1)  # body and CRC
+    return None
 
 
 def decode_png16(path: Path) -> tuple[np.ndarray, int] | None:
@@ -88,8 +105,9 @@ def _unfilter_sequential(kind: int, line: list[int], up: list[int], bpp: int) ->
     return cur
 
 
-def encode_png16(array: np.ndarray) -> bytes:
-    """16-bit PNG of an HW/HWC uint16 array (Pillow cannot write 16-bit colour)."""
+def encode_png16(array: np.ndarray, metadata: ImageMetadata = NONE) -> bytes:
+    """16-bit PNG of an HW/HWC uint16 array (Pillow cannot write 16-bit colour), with the ICC
+    profile, EXIF and DPI of `metadata`."""
     height, width = array.shape[:2]
     channels = 1 if array.ndim == 2 else array.shape[-1]
     ctype = {1: 0, 2: 4, 3: 2, 4: 6}[channels]
@@ -104,5 +122,18 @@ def encode_png16(array: np.ndarray) -> bytes:
 
     header = struct.pack(">IIBBBBB", width, height, 16, ctype, 0, 0, 0)
     compressed = zlib.compress(body.tobytes(), 6)
+    extra = b""
+    if metadata.icc_profile is not None:  # name, NUL, compression method 0 (zlib), profile
+        extra += chunk(b"iCCP", b"ICC Profile\0\0" + zlib.compress(metadata.icc_profile))
+    if metadata.dpi is not None:  # pixels per metre, unit 1
+        x, y = (round(d / 0.0254) for d in metadata.dpi)
+        extra += chunk(b"pHYs", struct.pack(">IIB", x, y, 1))
+    if metadata.exif is not None:
+        extra += chunk(b"eXIf", _strip_exif_header(metadata.exif))
     ihdr, idat = chunk(b"IHDR", header), chunk(b"IDAT", compressed)
-    return _PNG_SIGNATURE + ihdr + idat + chunk(b"IEND", b"")
+    return _PNG_SIGNATURE + ihdr + extra + idat + chunk(b"IEND", b"")
+
+
+def _strip_exif_header(exif: bytes) -> bytes:
+    """PNG's eXIf holds the TIFF-structured block without JPEG's "Exif\\0\\0" prefix."""
+    return exif[6:] if exif.startswith(b"Exif\0\0") else exif

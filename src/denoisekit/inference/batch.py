@@ -83,6 +83,7 @@ def denoise_paths(
     fmt: str | None = None,
     allow_large: bool = False,
     progress: bool = False,
+    keep_metadata: bool = True,
 ) -> Summary:
     """Denoise image files / folders `inputs` into `output` (see the module docstring).
 
@@ -92,7 +93,8 @@ def denoise_paths(
     (estimate per image), a [0, 1] level, or text like "25" (0-255) or "25/255". Files that
     cannot be read or denoised, and files in the input folders that are not images, are
     skipped and listed in `Summary.failed`; the rest are still written. `allow_large` lifts the
-    decompression-bomb limit. `progress` shows a bar over files on stderr when it is a terminal.
+    decompression-bomb limit. `keep_metadata`: copy each input's ICC profile, EXIF and DPI to
+    its output. `progress` shows a bar over files on stderr when it is a terminal.
     """
     from .tiles import check_tiling
 
@@ -121,7 +123,11 @@ def denoise_paths(
 
     start = time.perf_counter()
     written, pixels, failed = run_jobs(
-        jobs, denoise_one, allow_large=allow_large, progress=progress
+        jobs,
+        denoise_one,
+        allow_large=allow_large,
+        progress=progress,
+        keep_metadata=keep_metadata,
     )
     seconds = time.perf_counter() - start
     notes = tuple(_channel_note(*key, count) for key, count in mismatched.items())

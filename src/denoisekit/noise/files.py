@@ -77,6 +77,7 @@ def noise_paths(
     fmt: str | None = None,
     allow_large: bool = False,
     progress: bool = False,
+    keep_metadata: bool = True,
 ) -> NoiseSummary:
     """Write a noisy copy of every image in `inputs` (files or folders) under `output`.
 
@@ -86,7 +87,8 @@ def noise_paths(
     be one of the inputs (file or folder). Raises before anything is written when the spec or
     a path is wrong; files that cannot be read, and non-images in the input folders, are
     skipped and listed in `failed`. `allow_large` lifts the decompression-bomb limit.
-    `progress` shows a bar over files on stderr when it is a terminal.
+    `keep_metadata`: copy each input's ICC profile, EXIF and DPI to its output. `progress`
+    shows a bar over files on stderr when it is a terminal.
     """
     model = noise if isinstance(noise, NoiseModel) else parse_noise(noise)
     output = Path(output)
@@ -103,6 +105,8 @@ def noise_paths(
             raise DataError(f"cannot add noise to {job.source}: {e}") from None
 
     start = time.perf_counter()
-    written, pixels, failed = run_jobs(jobs, noise_one, allow_large=allow_large, progress=progress)
+    written, pixels, failed = run_jobs(
+        jobs, noise_one, allow_large=allow_large, progress=progress, keep_metadata=keep_metadata
+    )
     seconds = time.perf_counter() - start
     return NoiseSummary(written, pixels / 1e6, seconds, output, model.spec, (*skipped, *failed))
