@@ -28,20 +28,30 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'denoisekit' has no attribute {name!r}")
 
 
-def load(source):
+def load(source, *, precision=None):
     """A model ready to denoise: `denoisekit.load("gray-blind")`.
 
     `source`: a pretrained name (listed by `denoisekit models`), a classical filter name
     ("nlm", "bm3d", ...), a checkpoint path (`.safetensors` + `.json`, never unpickled) or an
     `nn.Module`. Returns a `LoadedDenoiser`: `.denoise(image, sigma=None, tile=512, overlap=32)`,
-    `.model` (the nn.Module), `.info` (its metadata).
+    `.model` (the nn.Module), `.info` (its metadata). `precision`: "fp32" (the default), "bf16"
+    or "auto" (bf16 where the CPU/GPU computes it natively: about 2.3x faster on such a CPU, at
+    0.001 dB; what `denoisekit denoise` uses).
     """
     from .inference import load as _load
 
-    return _load(source)
+    return _load(source, precision=precision)
 
 
-def denoise(image, model=None, *, sigma=None, tile: int | None = 512, overlap: int = 32):
+def denoise(
+    image,
+    model=None,
+    *,
+    sigma=None,
+    tile: int | None = 512,
+    overlap: int = 32,
+    precision: str | None = None,
+):
     """Denoise one image: an array (HW/HWC, uint8/uint16/float) or a tensor ((C,H,W)/(B,C,H,W)).
 
     Returns the same kind, dtype and layout. `model`: a name or checkpoint path (see `load`),
@@ -49,8 +59,8 @@ def denoise(image, model=None, *, sigma=None, tile: int | None = 512, overlap: i
     (gray), color-blind (colour), or color-camera when the noise reads as camera grain and no
     `sigma` is given (`inference/choose.py`). `sigma`: noise std in [0, 1] units, or None to
     estimate it (noise-aware models only). `tile`/`overlap`: tiled inference in pixels (None:
-    whole image).
+    whole image). `precision`: see `load`.
     """
     from .inference import denoise as _denoise
 
-    return _denoise(image, model, sigma=sigma, tile=tile, overlap=overlap)
+    return _denoise(image, model, sigma=sigma, tile=tile, overlap=overlap, precision=precision)

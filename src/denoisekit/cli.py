@@ -138,6 +138,7 @@ def _cmd_denoise(args: argparse.Namespace) -> None:
         sigma=args.sigma,
         tile=args.tile,
         overlap=args.overlap,
+        precision=args.precision,
         fmt=args.format,
         keep_metadata=not args.strip_metadata,
         allow_large=args.allow_large,

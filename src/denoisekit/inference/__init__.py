@@ -4,6 +4,7 @@
   channel rules (gray model on colour, colour model on gray, alpha) and sigma parsing.
 - `tiles.py`: tiled inference with overlap blending, so memory is bounded by the tile size.
 - `batch.py`: files and folders in, files out (the `denoise` CLI verb).
+- `precision.py`: fp32 or bf16 autocast at inference (`auto`: bf16 where the device has it).
 """
 
 from __future__ import annotations
@@ -43,13 +44,14 @@ def denoise(
     sigma: Any = None,
     tile: int | None = 512,
     overlap: int = 32,
+    precision: str | None = None,
 ) -> Any:
     """Denoise one image (array or tensor, see `LoadedDenoiser.denoise`) in one call.
 
     `model`: a pretrained or classical name, a checkpoint path, an `nn.Module` or a loaded
     model; None picks a pretrained one for the image (`choose.py`: gray-blind for gray,
     color-blind for colour, color-camera for camera grain when `sigma` is not given).
-    Models given by name are loaded once and kept for the next call.
+    Models given by name are loaded once and kept for the next call. `precision`: see `load`.
     """
     from ..pretrained import weights_dir
     from .choose import choose_pretrained
@@ -61,4 +63,4 @@ def denoise(
         if key not in _BY_NAME:
             _BY_NAME[key] = load(model)
         model = _BY_NAME[key]
-    return load(model).denoise(image, sigma, tile, overlap)
+    return load(model, precision=precision).denoise(image, sigma, tile, overlap)

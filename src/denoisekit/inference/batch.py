@@ -28,6 +28,7 @@ from ..imagefiles import (  # noqa: F401  (re-exported: the public home used to 
 )
 from .choose import CAMERA_MODEL, choose_pretrained
 from .loaded import LoadedDenoiser, load, parse_sigma
+from .precision import check_precision
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,14 @@ class _ModelChoice:
     """The model for each image: the one named, else the pretrained one `choose.py` picks for
     it (loaded once, on first use)."""
 
-    def __init__(self, model: str | None, checkpoint: str | Path | None, blind: bool) -> None:
+    def __init__(
+        self, model: str | None, checkpoint: str | Path | None, blind: bool, precision: str
+    ) -> None:
         if model is not None and checkpoint is not None:
             raise ConfigError("give --model or --checkpoint, not both")
-        self.fixed = load(Path(checkpoint)) if checkpoint is not None else None
-        self.fixed = load(model) if model is not None else self.fixed
+        self.precision = precision
+        source = Path(checkpoint) if checkpoint is not None else model
+        self.fixed = load(source, precision=precision) if source is not None else None
         self.blind = blind
         self.cache: dict[str, LoadedDenoiser] = {}
         self.chosen: dict[str, int] = {}  # files per model picked by `choose_pretrained`
@@ -67,7 +71,7 @@ class _ModelChoice:
         name = choose_pretrained(image, blind=self.blind)
         self.chosen[name] = self.chosen.get(name, 0) + 1
         if name not in self.cache:
-            self.cache[name] = load(name)
+            self.cache[name] = load(name, precision=self.precision)
         return self.cache[name]
 
 
@@ -84,6 +88,7 @@ def denoise_paths(
     allow_large: bool = False,
     progress: bool = False,
     keep_metadata: bool = True,
+    precision: str = "auto",
 ) -> Summary:
     """Denoise image files / folders `inputs` into `output` (see the module docstring).
 
@@ -94,14 +99,16 @@ def denoise_paths(
     cannot be read or denoised, and files in the input folders that are not images, are
     skipped and listed in `Summary.failed`; the rest are still written. `allow_large` lifts the
     decompression-bomb limit. `keep_metadata`: copy each input's ICC profile, EXIF and DPI to
-    its output. `progress` shows a bar over files on stderr when it is a terminal.
+    its output. `progress` shows a bar over files on stderr when it is a terminal. `precision`:
+    what networks run in, "auto" (bf16 where the CPU or GPU has it natively, else fp32), "fp32"
+    or "bf16" (`precision.py`).
     """
     from .tiles import check_tiling
 
     level = parse_sigma(sigma, what="--sigma")
     check_tiling(tile, overlap)
     jobs, skipped = plan_with_skipped(inputs, output, fmt=fmt)
-    choice = _ModelChoice(model, checkpoint, blind=level is None)
+    choice = _ModelChoice(model, checkpoint, level is None, check_precision(precision))
     ignored, used, mismatched = False, {}, {}
 
     def denoise_one(job: Job, image: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ from torch import Tensor, nn
 
 from ..errors import ConfigError, DataError, UnknownNameError, close_names
 from .ensemble import ENSEMBLE_SUFFIX, SelfEnsemble, split_ensemble
+from .precision import autocast, check_precision, resolve_precision
 from .tiles import check_tiling, tiled_apply
 
 if TYPE_CHECKING:
@@ -111,16 +112,24 @@ class LoadedDenoiser:
     """A denoising model plus its metadata, ready for images of any kind.
 
     `model` is the `nn.Module` (eval mode); `info` its metadata (the checkpoint JSON, with
-    description, sigma_range, measured PSNR, ... for pretrained weights); `name` a label.
-    Calling the object is the same as calling `denoise`.
+    description, sigma_range, measured PSNR, ... for pretrained weights); `name` a label;
+    `precision` what networks run in: "fp32", "bf16" (autocast + channels_last) or "auto" (bf16
+    where the device has it natively, see `precision.py`). Calling the object is the same as
+    calling `denoise`.
     """
 
     def __init__(
-        self, model: nn.Module, info: Mapping[str, Any] | None = None, *, name: str | None = None
+        self,
+        model: nn.Module,
+        info: Mapping[str, Any] | None = None,
+        *,
+        name: str | None = None,
+        precision: str = "fp32",
     ) -> None:
         if not isinstance(model, nn.Module):
             raise TypeError(f"expected an nn.Module, got {type(model).__name__}")
         self.model = model.eval()
+        self.precision = check_precision(precision)
         self.info: dict[str, Any] = dict(info or {})
         self.name = name or self.info.get("name") or getattr(model, "registry_name", None)
         self.name = self.name or type(model).__name__
@@ -217,25 +226,41 @@ class LoadedDenoiser:
             )
         from ..noise import NoiseModel
 
-        device = self.device
+        network = self._network()
         if self.noise_aware and isinstance(sigma, NoiseModel):
             # The map is read from the whole image, then tiled with it as one more channel.
             batch = torch.cat([batch, sigma.level_map(batch) * gain], dim=1)
 
             def run(crop: Tensor) -> Tensor:
-                crop = crop.to(device)
-                return self.model(crop[:, :-1], crop[:, -1:])
+                return network(crop[:, :-1], crop[:, -1:])
         elif self.noise_aware:
             levels = self._levels(batch, sigma) * gain
 
             def run(crop: Tensor) -> Tensor:
-                return self.model(crop.to(device), levels.to(device))
+                return network(crop, levels)
         else:
-
-            def run(crop: Tensor) -> Tensor:
-                return self.model(crop.to(device))
+            run = network
 
         return back(tiled_apply(run, batch, tile, overlap)).clamp_(0.0, 1.0)
+
+    def _network(self):
+        """The model as a function of image tensors: run on the model's device, in its
+        precision (bf16: channels_last too), returning float32."""
+        device = self.device
+        has_weights = next(self.model.parameters(), None) is not None
+        precision = resolve_precision(self.precision, device) if has_weights else "fp32"
+        if precision == "bf16":
+            self.model.to(memory_format=torch.channels_last)
+
+        def call(image: Tensor, *extra: Tensor) -> Tensor:
+            image = image.to(device)
+            if precision == "bf16" and image.dim() == 4:
+                image = image.contiguous(memory_format=torch.channels_last)
+            with autocast(precision, device):
+                out = self.model(image, *(t.to(device) for t in extra))
+            return out.float()
+
+        return call
 
     @staticmethod
     def _levels(batch: Tensor, sigma: float | None) -> Tensor:
@@ -302,22 +327,34 @@ def named_models() -> tuple[list[str], list[str]]:
     return pretrained_names(), classical
 
 
-def load(source: str | Path | nn.Module | LoadedDenoiser) -> LoadedDenoiser:
+def load(
+    source: str | Path | nn.Module | LoadedDenoiser, *, precision: str | None = None
+) -> LoadedDenoiser:
     """A model ready to denoise: a pretrained name (`"gray-blind"`, see `denoisekit models`), a
     classical filter name (`"nlm"`, `"bm3d"`), a checkpoint path (`run/best.safetensors`), or
     an `nn.Module`. Names win over files in the working folder unless written as a path
     (`./gray-blind.safetensors`). A `+x8` suffix (`"gray-blind+x8"`) wraps the network in the
     8-view self-ensemble (`ensemble.py`). Unknown names are an UnknownNameError listing close
-    names."""
+    names. `precision`: "fp32" (None: fp32, or a loaded model's own), "bf16" or "auto" (see
+    `LoadedDenoiser`)."""
     if isinstance(source, LoadedDenoiser):
-        return source
+        if precision is None or precision == source.precision:
+            return source
+        return LoadedDenoiser(source.model, source.info, name=source.name, precision=precision)
+    loaded = _load(source)
+    if precision is not None:
+        loaded.precision = check_precision(precision)
+    return loaded
+
+
+def _load(source: str | Path | nn.Module) -> LoadedDenoiser:
     if isinstance(source, nn.Module):
         return LoadedDenoiser(source)
     if not isinstance(source, (str, Path)):
         raise TypeError(f"expected a model name, a checkpoint path or an nn.Module, got {source!r}")
     base, ensemble = split_ensemble(str(source))
     if ensemble:  # `gray-blind+x8`: see `ensemble.py`
-        inner = load(Path(base) if isinstance(source, Path) else base)
+        inner = _load(Path(base) if isinstance(source, Path) else base)
         name = f"{inner.name}{ENSEMBLE_SUFFIX}"
         return LoadedDenoiser(SelfEnsemble(inner.model), inner.info, name=name)
     from ..pretrained import find_weights, looks_like_path

@@ -26,6 +26,7 @@ from ..errors import ConfigError, DataError
 from ..evaluate import evaluate_pairs, make_noisy_pairs
 from ..files import atomic_write_text, output_folder
 from ..inference.fusion import with_fusion
+from ..inference.precision import native_bf16
 from ..noise import parse_noise
 from ..registry import count_parameters, create_model
 from .checkpoint import (
@@ -78,7 +79,7 @@ def resolve_precision(precision: str, accelerator: str) -> str:
     )
     if use_cuda:
         return "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
-    return "bf16-mixed" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "32-true"
+    return "bf16-mixed" if native_bf16(torch.device("cpu")) else "32-true"
 
 
 def load_splits(config: RunConfig, data_root: str | None = None):
