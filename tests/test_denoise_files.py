@@ -120,6 +120,11 @@ def test_legacy_positional_output_and_sigma_note(tree, tmp_path, capsys):
     captured = capsys.readouterr()
     assert "--sigma ignored" in captured.err and "1 file," in captured.out
     assert read_image(target).shape == (20, 30, 3)
+    assert main(argv + ["--strength", "1.5"]) == 0
+    assert "note: --strength ignored" in capsys.readouterr().err
+    assert main(argv + ["--strength", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "strength must be a finite number > 0" in err and len(err.strip().splitlines()) == 1
 
 
 def test_default_model_follows_the_image_channels(tree, tmp_path, monkeypatch, capsys):

@@ -210,6 +210,33 @@ def test_colour_model_on_gray_gets_the_level_times_sqrt3():
     assert float(model.sigmas[-1].flatten()[0]) == pytest.approx(0.1)
 
 
+def test_strength_multiplies_the_level_the_model_gets():
+    from denoisekit.noise import parse_noise
+    from denoisekit.noise.estimate import estimate_sigma
+
+    noisy = 0.5 + 0.1 * torch.randn(1, 3, 24, 28, generator=torch.Generator().manual_seed(0))
+    model = Scale(3, noise_aware=True)
+    loaded = LoadedDenoiser(model)
+    loaded.denoise(noisy, strength=1.5)  # estimated level, then scaled
+    assert float(model.sigmas[-1].flatten()[0]) == pytest.approx(1.5 * estimate_sigma(noisy)[0])
+    loaded.denoise(noisy, sigma=0.1, strength=0.5)
+    assert float(model.sigmas[-1].flatten()[0]) == pytest.approx(0.05)
+    loaded.denoise(noisy[0, :1], sigma=0.1, strength=2)  # gray on a colour model: both factors
+    assert float(model.sigmas[-1].flatten()[0]) == pytest.approx(0.2 * 3**0.5)
+    spec = parse_noise("poisson-gaussian:a=0.01,b=0.0004", level="pixel")
+    loaded(noisy, spec, tile=None, strength=2)  # a per-pixel map is scaled too
+    expected = 2 * spec.level_map(noisy)
+    assert torch.allclose(model.sigmas[-1], expected)
+    assert denoisekit.denoise(noisy, loaded, sigma=0.1, strength=3) is not None
+    assert float(model.sigmas[-1].flatten()[0]) == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf"), "2", True])
+def test_bad_strength_is_named(bad):
+    with pytest.raises(ConfigError, match="strength must be"):
+        LoadedDenoiser(Scale(3)).denoise(np.zeros((4, 4, 3), np.float32), strength=bad)
+
+
 @pytest.mark.parametrize(
     "image,needle",
     [

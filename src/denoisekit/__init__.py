@@ -50,6 +50,7 @@ def denoise(
     sigma=None,
     tile: int | None = 512,
     overlap: int = 32,
+    strength: float = 1.0,
     precision: str | None = None,
 ):
     """Denoise one image: an array (HW/HWC, uint8/uint16/float) or a tensor ((C,H,W)/(B,C,H,W)).
@@ -59,8 +60,17 @@ def denoise(
     (gray), color-blind (colour), or color-camera when the noise reads as camera grain and no
     `sigma` is given (`inference/choose.py`). `sigma`: noise std in [0, 1] units, or None to
     estimate it (noise-aware models only). `tile`/`overlap`: tiled inference in pixels (None:
-    whole image). `precision`: see `load`.
+    whole image). `strength`: factor on the noise level the model gets, estimated or given (0.7
+    keeps more detail, 1.5 smooths more). `precision`: see `load`.
     """
     from .inference import denoise as _denoise
 
-    return _denoise(image, model, sigma=sigma, tile=tile, overlap=overlap, precision=precision)
+    return _denoise(
+        image,
+        model,
+        sigma=sigma,
+        tile=tile,
+        overlap=overlap,
+        strength=strength,
+        precision=precision,
+    )

@@ -138,6 +138,7 @@ def _cmd_denoise(args: argparse.Namespace) -> None:
         sigma=args.sigma,
         tile=args.tile,
         overlap=args.overlap,
+        strength=args.strength,
         precision=args.precision,
         fmt=args.format,
         keep_metadata=not args.strip_metadata,
@@ -145,7 +146,15 @@ def _cmd_denoise(args: argparse.Namespace) -> None:
         progress=True,
     )
     if summary.sigma_ignored:
-        print("note: --sigma ignored: the model does not take a noise level", file=sys.stderr)
+        given = "/".join(
+            option
+            for option, default in (
+                ("--sigma", args.sigma == "auto"),
+                ("--strength", args.strength == 1),
+            )
+            if not default
+        )
+        print(f"note: {given} ignored: the model does not take a noise level", file=sys.stderr)
     for note in (*summary.channel_notes, summary.choice_note):
         if note:
             print(f"note: {note}", file=sys.stderr)

@@ -155,6 +155,13 @@ def build_parser() -> argparse.ArgumentParser:
         "camera.json from `calibrate` (a per-pixel level map); default auto",
     )
     p.add_argument(
+        "--strength",
+        type=float,
+        default=1.0,
+        help="factor on the noise level the model is given (estimated or not): 0.7 keeps more "
+        "detail and grain, 1.5 smooths more; default 1",
+    )
+    p.add_argument(
         "--precision",
         default="auto",
         choices=["auto", "fp32", "bf16"],

@@ -44,6 +44,7 @@ def denoise(
     sigma: Any = None,
     tile: int | None = 512,
     overlap: int = 32,
+    strength: float = 1.0,
     precision: str | None = None,
 ) -> Any:
     """Denoise one image (array or tensor, see `LoadedDenoiser.denoise`) in one call.
@@ -51,7 +52,8 @@ def denoise(
     `model`: a pretrained or classical name, a checkpoint path, an `nn.Module` or a loaded
     model; None picks a pretrained one for the image (`choose.py`: gray-blind for gray,
     color-blind for colour, color-camera for camera grain when `sigma` is not given).
-    Models given by name are loaded once and kept for the next call. `precision`: see `load`.
+    Models given by name are loaded once and kept for the next call. `strength`: see
+    `LoadedDenoiser.denoise`; `precision`: see `load`.
     """
     from ..pretrained import weights_dir
     from .choose import choose_pretrained
@@ -63,4 +65,5 @@ def denoise(
         if key not in _BY_NAME:
             _BY_NAME[key] = load(model)
         model = _BY_NAME[key]
-    return load(model, precision=precision).denoise(image, sigma, tile, overlap)
+    loaded = load(model, precision=precision)
+    return loaded.denoise(image, sigma, tile, overlap, strength=strength)

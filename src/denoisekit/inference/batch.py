@@ -27,6 +27,7 @@ from ..imagefiles import (  # noqa: F401  (re-exported: the public home used to 
     write_image,
 )
 from .choose import CAMERA_MODEL, choose_pretrained
+from .levels import check_strength
 from .loaded import LoadedDenoiser, load, parse_sigma
 from .precision import check_precision
 
@@ -38,7 +39,7 @@ class Summary:
     seconds: float
     output: Path
     models: tuple[str, ...]  # names of the models used
-    sigma_ignored: bool  # a sigma was given but the model takes none
+    sigma_ignored: bool  # a sigma or strength was given but the model takes no noise level
     failed: tuple[Failure, ...] = ()  # inputs that could not be read or denoised
     # one line per model that met images of another channel count: how they were handled
     channel_notes: tuple[str, ...] = ()
@@ -84,6 +85,7 @@ def denoise_paths(
     sigma: str | float | None = None,
     tile: int | None = 512,
     overlap: int = 32,
+    strength: float = 1.0,
     fmt: str | None = None,
     allow_large: bool = False,
     progress: bool = False,
@@ -95,7 +97,8 @@ def denoise_paths(
     `model`: a pretrained or classical name; `checkpoint`: a checkpoint path; neither: the
     pretrained model `choose.py` picks for each image (gray-blind for gray; color-blind, or
     color-camera for camera grain when sigma is not given). `sigma`: "auto"/None
-    (estimate per image), a [0, 1] level, or text like "25" (0-255) or "25/255". Files that
+    (estimate per image), a [0, 1] level, or text like "25" (0-255) or "25/255"; `strength`
+    multiplies whichever level the model gets (`LoadedDenoiser.denoise`). Files that
     cannot be read or denoised, and files in the input folders that are not images, are
     skipped and listed in `Summary.failed`; the rest are still written. `allow_large` lifts the
     decompression-bomb limit. `keep_metadata`: copy each input's ICC profile, EXIF and DPI to
@@ -106,6 +109,7 @@ def denoise_paths(
     from .tiles import check_tiling
 
     level = parse_sigma(sigma, what="--sigma")
+    strength = check_strength(strength)
     check_tiling(tile, overlap)
     jobs, skipped = plan_with_skipped(inputs, output, fmt=fmt)
     choice = _ModelChoice(model, checkpoint, level is None, check_precision(precision))
@@ -117,14 +121,15 @@ def denoise_paths(
             denoiser = choice.for_image(image)
         except ValueError as e:  # e.g. a 5-channel TIFF
             raise DataError(f"cannot denoise {job.source}: {e}") from None
-        ignored = ignored or (level is not None and not denoiser.noise_aware)
+        given = level is not None or strength != 1.0
+        ignored = ignored or (given and not denoiser.noise_aware)
         used[denoiser.name] = None
         colour = _colour_channels(image)
         if denoiser.channels not in (None, colour):
             key = (denoiser.name, denoiser.channels, colour)
             mismatched[key] = mismatched.get(key, 0) + 1
         try:
-            return denoiser.denoise(image, level, tile, overlap)
+            return denoiser.denoise(image, level, tile, overlap, strength=strength)
         except ValueError as e:  # e.g. a 5-channel TIFF, or a 3-channel image for a 2-channel model
             raise DataError(f"cannot denoise {job.source}: {e}") from None
 

@@ -8,8 +8,6 @@ in [0, 1] or uint8) come back as the same kind, dtype, layout and device. Inside
 from __future__ import annotations
 
 import math
-import numbers
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,63 +18,12 @@ from torch import Tensor, nn
 
 from ..errors import ConfigError, DataError, UnknownNameError, close_names
 from .ensemble import ENSEMBLE_SUFFIX, SelfEnsemble, split_ensemble
+from .levels import check_strength, parse_sigma
 from .precision import autocast, check_precision, resolve_precision
 from .tiles import check_tiling, tiled_apply
 
 if TYPE_CHECKING:
     from ..noise import NoiseModel
-
-_NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
-
-
-def parse_sigma(value: Any, *, what: str = "sigma") -> float | NoiseModel | None:
-    """A noise level in [0, 1] units, None for "estimate it" (`None`, `"auto"`), or the
-    `NoiseModel` of a noise spec.
-
-    Numbers (Python, numpy, 0-d tensors) are [0, 1] units. Text may also be `25/255`, or a plain
-    number of 1 or more, which is read on the 0-255 scale (`"25"` -> 25/255, `"1"` -> 1/255; the
-    CLI's `--sigma 25`). A number above 1 is refused: in Python, write 25 / 255. A noise spec
-    (`poisson-gaussian:a=0.01,b=0.0004`, a `camera.json` from `denoisekit calibrate`, or a
-    `NoiseModel`) says what noise the image carries: the model then gets its per-pixel level map
-    (`NoiseModel.level_map`). Anything else is a ConfigError naming the value.
-    """
-    from ..noise import NoiseModel, parse_noise
-
-    if value is None:
-        return None
-    if isinstance(value, NoiseModel):
-        return value.per_pixel()
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text == "auto":
-            return None
-        if ":" in text or text.endswith(".json"):
-            return parse_noise(value.strip(), level="pixel")
-        m = re.fullmatch(rf"({_NUMBER})(?:/({_NUMBER}))?", text)
-        if not m or (m.group(2) is not None and float(m.group(2)) == 0):
-            raise ConfigError(
-                f"{what} {value!r} is not a noise level; write auto, 25 (0-255 scale), "
-                "25/255, 0.1 ([0,1] units) or a noise spec such as camera.json"
-            )
-        level = float(m.group(1)) / (float(m.group(2)) if m.group(2) else 1.0)
-        if m.group(2) is None and level >= 1:  # sigma = 1 in [0,1] units is no real noise
-            level /= 255.0
-        if level > 1:
-            raise ConfigError(f"{what} {value!r} is above 255 (or 1 in [0,1] units)")
-        return level
-    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):  # 0-d tensor or array
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ConfigError(f"{what} must be a number in [0, 1], 'auto' or None, got {value!r}")
-    level = float(value)
-    if not math.isfinite(level) or level < 0:
-        raise ConfigError(f"{what} must be a finite number >= 0, got {value!r}")
-    if level > 1:
-        raise ConfigError(
-            f"{what} {value!r} is above 1: sigma is in [0,1] image units; for {value:g} on the "
-            f"0-255 scale pass {value:g}/255"
-        )
-    return level
 
 
 def _check_values(batch: Tensor) -> None:
@@ -158,11 +105,25 @@ class LoadedDenoiser:
         self.model.to(device)
         return self
 
-    def __call__(self, image: Any, sigma: Any = None, tile: int | None = 512, overlap: int = 32):
-        return self.denoise(image, sigma, tile, overlap)
+    def __call__(
+        self,
+        image: Any,
+        sigma: Any = None,
+        tile: int | None = 512,
+        overlap: int = 32,
+        *,
+        strength: float = 1.0,
+    ):
+        return self.denoise(image, sigma, tile, overlap, strength=strength)
 
     def denoise(
-        self, image: Any, sigma: Any = None, tile: int | None = 512, overlap: int = 32
+        self,
+        image: Any,
+        sigma: Any = None,
+        tile: int | None = 512,
+        overlap: int = 32,
+        *,
+        strength: float = 1.0,
     ) -> Any:
         """Denoise `image`; returns the same kind, dtype, layout (and device) it was given.
 
@@ -176,6 +137,8 @@ class LoadedDenoiser:
             level map. Only noise-aware models use it; the others ignore it.
         tile, overlap: tile size and overlap in pixels (tile None or 0: whole image at once);
             memory grows with the tile, not the image.
+        strength: factor on the noise level the model is given, estimated or not: below 1
+            keeps more detail and grain, above 1 smooths more (noise-aware models only).
 
         Channels: a gray model on a colour image denoises each channel on its own, as a gray
         image; a colour model on a gray image sees it replicated to RGB, with the noise level
@@ -185,9 +148,10 @@ class LoadedDenoiser:
         """
         level = parse_sigma(sigma)
         check_tiling(tile, overlap)
+        settings = (level, tile, overlap, check_strength(strength))
         if isinstance(image, Tensor):
-            return self._denoise_tensor(image, level, tile, overlap)
-        return self._denoise_array(np.asarray(image), level, tile, overlap)
+            return self._denoise_tensor(image, *settings)
+        return self._denoise_array(np.asarray(image), *settings)
 
     @torch.no_grad()
     def denoise_batch(
@@ -196,12 +160,14 @@ class LoadedDenoiser:
         sigma: float | NoiseModel | None = None,
         tile: int | None = 512,
         overlap: int = 32,
+        *,
+        strength: float = 1.0,
     ) -> Tensor:
         """(B, C, H, W) float in [0, 1] -> denoised (B, C, H, W) float32 in [0, 1].
 
         No alpha here: C is the colour channel count (see `denoise` for the channel rules).
         `sigma` in [0, 1] units, None to estimate it per image, or a `NoiseModel` for a
-        per-pixel map (noise-aware models only).
+        per-pixel map (noise-aware models only); `strength` multiplies that level.
         """
         if noisy.dim() != 4:
             raise ValueError(f"expected a (B, C, H, W) batch, got shape {tuple(noisy.shape)}")
@@ -209,7 +175,7 @@ class LoadedDenoiser:
         _check_values(noisy)
         b, c, h, w = noisy.shape
         want = self.channels
-        gain = 1.0  # factor on the noise level the model is given
+        gain = check_strength(strength)  # factor on the noise level the model is given
         if want is None or want == c:
             batch, back = noisy, lambda y: y
         elif want == 1:  # gray model: each channel is a gray image of its own
@@ -218,7 +184,7 @@ class LoadedDenoiser:
             batch, back = noisy.expand(b, 3, h, w), lambda y: y.mean(1, keepdim=True)
             # The same noise in all three channels is, for a model trained on independent
             # channel noise, the luminance noise of sqrt(3) times the level: tell it so.
-            gain = math.sqrt(3.0)
+            gain *= math.sqrt(3.0)
         else:
             raise ConfigError(
                 f"model {self.name!r} takes {want}-channel images and cannot denoise a "
@@ -273,7 +239,7 @@ class LoadedDenoiser:
 
         return estimate_sigma(batch).float().cpu()
 
-    def _denoise_tensor(self, image: Tensor, sigma, tile, overlap) -> Tensor:
+    def _denoise_tensor(self, image: Tensor, sigma, tile, overlap, strength) -> Tensor:
         if image.dim() not in (3, 4):
             raise ValueError(
                 f"expected a (C, H, W) or (B, C, H, W) tensor, got {tuple(image.shape)}"
@@ -294,13 +260,14 @@ class LoadedDenoiser:
             )
         split = batch.shape[1] in (2, 4)  # gray+alpha, RGBA
         colour = batch[:, :-1] if split else batch
-        out = self.denoise_batch(colour.float() / scale, sigma, tile, overlap).to(image.device)
+        out = self.denoise_batch(colour.float() / scale, sigma, tile, overlap, strength=strength)
+        out = out.to(image.device)
         out = (out * 255).round_().to(torch.uint8) if scale != 1.0 else out.to(image.dtype)
         if split:
             out = torch.cat([out, batch[:, -1:]], dim=1)
         return out if image.dim() == 4 else out[0]
 
-    def _denoise_array(self, image: np.ndarray, sigma, tile, overlap) -> np.ndarray:
+    def _denoise_array(self, image: np.ndarray, sigma, tile, overlap, strength) -> np.ndarray:
         from ..io import from_tensor, to_tensor
 
         if image.ndim not in (2, 3) or (image.ndim == 3 and not 1 <= image.shape[-1] <= 4):
@@ -309,7 +276,8 @@ class LoadedDenoiser:
             raise ValueError(f"unsupported image dtype {image.dtype}; use uint8, uint16 or float")
         split = image.ndim == 3 and image.shape[-1] in (2, 4)  # gray+alpha, RGBA
         colour = image[..., :-1] if split else image
-        out = self.denoise_batch(to_tensor(colour).unsqueeze(0), sigma, tile, overlap)[0]
+        batch = to_tensor(colour).unsqueeze(0)
+        out = self.denoise_batch(batch, sigma, tile, overlap, strength=strength)[0]
         result = from_tensor(out, image.dtype)  # HW when one channel
         if image.ndim == 3:
             result = result.reshape(*image.shape[:2], -1)

@@ -1,0 +1,77 @@
+"""How PSNR responds to `strength` (the factor on the noise level a model gets), run blind.
+
+For each noise, every image of the set is noised as `evaluate` does (seed + index) and
+denoised with `denoisekit.load(model).denoise(noisy, strength=s)` at each strength, the level
+estimated from the image (`--sigma auto`). Writes runs/bench/strength-<model>-<data>.json and
+prints a table; the README quotes it ("Strength").
+
+    OMP_NUM_THREADS=2 python benchmarks/strength.py --model color-blind --data cbsd68
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+
+import denoisekit
+from denoisekit.data import load_dataset
+from denoisekit.evaluate import make_noisy_pairs
+from denoisekit.files import atomic_write_text
+from denoisekit.metrics import psnr, ssim
+from denoisekit.noise import parse_noise
+
+NOISES = ("gaussian:15/255", "gaussian:25/255", "camera-pipeline:a=0.01,b=0.0002+jpeg:90")
+STRENGTHS = (0.7, 0.85, 1.0, 1.15, 1.3)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="color-blind")
+    parser.add_argument("--data", default="cbsd68")
+    parser.add_argument("--noises", default=",".join(NOISES), help="comma-separated specs")
+    parser.add_argument("--strengths", default=",".join(map(str, STRENGTHS)))
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    clean = list(load_dataset(args.data, split="test", limit=args.limit))
+    model = denoisekit.load(args.model)
+    strengths = [float(s) for s in args.strengths.split(",")]
+    results: dict = {"model": args.model, "data": args.data, "n": len(clean), "noises": {}}
+    start = time.perf_counter()
+    for spec in args.noises.split(","):
+        pairs = make_noisy_pairs(clean, parse_noise(spec), args.seed)
+        row = {}
+        for strength in strengths:
+            scores = [
+                (
+                    float(psnr(denoised[None], target[None])[0]),
+                    float(ssim(denoised[None], target[None])[0]),
+                )
+                for noisy, target in zip(pairs.noisy, pairs.clean, strict=True)
+                for denoised in [model.denoise(noisy, strength=strength)]
+            ]
+            row[str(strength)] = {
+                "psnr": sum(p for p, _ in scores) / len(scores),
+                "ssim": sum(s for _, s in scores) / len(scores),
+            }
+            print(
+                f"{spec:45s} strength {strength:4.2f}: {row[str(strength)]['psnr']:.2f} dB, "
+                f"SSIM {row[str(strength)]['ssim']:.4f}",
+                flush=True,
+            )
+        results["noises"][spec] = row
+    results["seconds"] = time.perf_counter() - start
+    results["threads"] = torch.get_num_threads()
+    out = Path("runs/bench") / f"strength-{args.model}-{args.data}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out, json.dumps(results, indent=2))
+    print(f"wrote {out} ({results['seconds'] / 60:.1f} min)")
+
+
+if __name__ == "__main__":
+    main()
