@@ -1,7 +1,8 @@
 """Inference: load a model by name or path and denoise arrays, tensors, files and folders.
 
 - `loaded.py`: `load(...)` -> `LoadedDenoiser` (`.denoise(image, sigma, tile, overlap)`), the
-  channel rules (gray model on colour, colour model on gray, alpha) and sigma parsing.
+  channel rules (gray model on colour, colour model on gray, alpha).
+- `levels.py`: `--sigma` values and the `strength` factor on the level a model gets.
 - `tiles.py`: tiled inference with overlap blending, so memory is bounded by the tile size.
 - `batch.py`: files and folders in, files out (the `denoise` CLI verb).
 - `precision.py`: fp32 or bf16 autocast at inference (`auto`: bf16 where the device has it).

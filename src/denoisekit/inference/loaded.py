@@ -105,17 +105,6 @@ class LoadedDenoiser:
         self.model.to(device)
         return self
 
-    def __call__(
-        self,
-        image: Any,
-        sigma: Any = None,
-        tile: int | None = 512,
-        overlap: int = 32,
-        *,
-        strength: float = 1.0,
-    ):
-        return self.denoise(image, sigma, tile, overlap, strength=strength)
-
     def denoise(
         self,
         image: Any,
@@ -152,6 +141,8 @@ class LoadedDenoiser:
         if isinstance(image, Tensor):
             return self._denoise_tensor(image, *settings)
         return self._denoise_array(np.asarray(image), *settings)
+
+    __call__ = denoise
 
     @torch.no_grad()
     def denoise_batch(
