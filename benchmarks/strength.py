@@ -32,7 +32,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="color-blind")
     parser.add_argument("--data", default="cbsd68")
-    parser.add_argument("--noises", default=",".join(NOISES), help="comma-separated specs")
+    parser.add_argument("--noises", default=";".join(NOISES), help="specs separated by ;")
     parser.add_argument("--strengths", default=",".join(map(str, STRENGTHS)))
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
@@ -43,7 +43,7 @@ def main() -> None:
     strengths = [float(s) for s in args.strengths.split(",")]
     results: dict = {"model": args.model, "data": args.data, "n": len(clean), "noises": {}}
     start = time.perf_counter()
-    for spec in args.noises.split(","):
+    for spec in args.noises.split(";"):
         pairs = make_noisy_pairs(clean, parse_noise(spec), args.seed)
         row = {}
         for strength in strengths:
