@@ -127,3 +127,27 @@ def test_exif_too_long_for_a_jpeg_marker_is_left_out_not_fatal(tmp_path):
     png = write_image(np.zeros((4, 4, 3), np.uint8), tmp_path / "long.png", metadata=metadata)
     assert read_metadata(jpeg).exif is None and read_metadata(jpeg).icc_profile == _SRGB
     assert read_metadata(png).exif is not None
+
+
+def test_a_damaged_exif_block_costs_the_metadata_not_the_image(tmp_path, capsys):
+    import struct
+    import warnings
+
+    from PIL import ImageOps
+
+    exif = bytearray(_camera_exif(6, 8, 8))
+    # entry types and counts scrambled (found by fuzzing): Pillow reads the tags but fails to
+    # write them back, which ImageOps.exif_transpose and re-saving both do
+    for offset, value in ((17, 7), (47, 124), (48, 252), (96, 204)):
+        exif[offset] = value
+    path = tmp_path / "damaged.jpg"
+    Image.fromarray(np.full((8, 8, 3), 128, np.uint8)).save(path, exif=bytes(exif))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Pillow warns about the corrupt block
+        with Image.open(path) as img, pytest.raises(struct.error):
+            ImageOps.exif_transpose(img)  # the damage this test is about
+        assert read_image(path).shape == (8, 8, 3)
+        assert read_metadata(path) == ImageMetadata(dpi=read_metadata(path).dpi)
+        out = tmp_path / "out.jpg"
+        assert main(["noise", str(path), "-o", str(out), "--noise", "gaussian:0.01"]) == 0
+    assert read_image(out).shape == (8, 8, 3)

@@ -82,7 +82,7 @@ def read_metadata(path: str | os.PathLike) -> ImageMetadata:
     """
     from PIL import Image
 
-    from .io import pixel_limit_lifted
+    from .io import READ_ERRORS, pixel_limit_lifted
 
     path = Path(path)
     if path.suffix.lower() in (".tif", ".tiff"):
@@ -93,7 +93,7 @@ def read_metadata(path: str | os.PathLike) -> ImageMetadata:
             exif = _exif(img, path)
             transposed = exif is not None and exif.get(_ORIENTATION, 1) in _TRANSPOSED
             exif_bytes = _upright_exif(exif, transposed) if exif else None
-    except (OSError, ValueError, SyntaxError, EOFError, IndexError):
+    except READ_ERRORS:  # a damaged block: the image is written without it
         return NONE
     icc = info.get("icc_profile") or None
     dpi = _dpi(info.get("dpi"))

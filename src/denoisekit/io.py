@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageOps
+from PIL import Image
 from torch import Tensor
 
 from .errors import DataError
@@ -33,7 +33,7 @@ _SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF",
 GRAY_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601 luma
 _EXIF_ORIENTATION = 0x0112
 # What decoders raise on corrupt or hostile files (DecompressionBombError: absurd pixel counts).
-_READ_ERRORS = (
+READ_ERRORS = (
     *(OSError, ValueError, SyntaxError, EOFError, IndexError),
     *(struct.error, zlib.error, Image.DecompressionBombError),
 )
@@ -71,7 +71,7 @@ def read_image(
             return _decode(path, size)
         except DataError:
             raise
-        except _READ_ERRORS as exc:
+        except READ_ERRORS as exc:
             raise DataError(f"cannot read image {path}: {exc}") from None
 
 
@@ -93,7 +93,7 @@ def _check_pixel_count(path: Path, limit: int | None) -> None:
     try:
         with Image.open(path) as img:
             w, h = img.size
-    except _READ_ERRORS:
+    except READ_ERRORS:
         return  # not a header Pillow knows (e.g. a float TIFF): the decoder reports it
     if w * h > limit:
         raise DataError(
@@ -115,20 +115,41 @@ def _decode(path: Path, size: Size | None) -> np.ndarray:
 
 def _read_pil(path: Path, size: Size | None) -> np.ndarray:
     with Image.open(path) as img:
-        orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
+        orientation = _orientation(img)
         if size is not None and img.format == "JPEG":
             h, w = _hw(size)
             if orientation in (5, 6, 7, 8):  # stored transposed: ask for the stored shape
                 h, w = w, h
             img.draft(img.mode, (w, h))
         img.load()
-        if orientation != 1:
-            img = ImageOps.exif_transpose(img)
+        if orientation != 1:  # not ImageOps.exif_transpose: it re-writes the EXIF, and can fail
+            img = img.transpose(_TRANSPOSE[orientation])
         if size is not None and img.mode in ("L", "RGB", "RGBA", "LA"):
             h, w = _hw(size)
             if img.size != (w, h):
                 img = img.resize((w, h), Image.Resampling.BICUBIC)
         return _pil_to_array(img, path)
+
+
+# EXIF orientation -> the Pillow transpose that makes the image upright
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _orientation(img) -> int:
+    """The EXIF orientation (1-8); 1 when the EXIF block is damaged: the pixels are still good."""
+    try:
+        orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
+    except READ_ERRORS:
+        return 1
+    return orientation if orientation in range(1, 9) else 1
 
 
 def _pil_to_array(img, path: Path) -> np.ndarray:
