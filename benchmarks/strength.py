@@ -19,9 +19,8 @@ import torch
 
 import denoisekit
 from denoisekit.data import load_dataset
-from denoisekit.evaluate import make_noisy_pairs
+from denoisekit.evaluate import make_noisy_pairs, score, summarize
 from denoisekit.files import atomic_write_text
-from denoisekit.metrics import psnr, ssim
 from denoisekit.noise import parse_noise
 
 NOISES = ("gaussian:15/255", "gaussian:25/255", "camera-pipeline:a=0.01,b=0.0002+jpeg:90")
@@ -47,18 +46,9 @@ def main() -> None:
         pairs = make_noisy_pairs(clean, parse_noise(spec), args.seed)
         row = {}
         for strength in strengths:
-            scores = [
-                (
-                    float(psnr(denoised[None], target[None])[0]),
-                    float(ssim(denoised[None], target[None])[0]),
-                )
-                for noisy, target in zip(pairs.noisy, pairs.clean, strict=True)
-                for denoised in [model.denoise(noisy, strength=strength)]
-            ]
-            row[str(strength)] = {
-                "psnr": sum(p for p, _ in scores) / len(scores),
-                "ssim": sum(s for _, s in scores) / len(scores),
-            }
+            denoised = [model.denoise(noisy, strength=strength) for noisy in pairs.noisy]
+            summary = summarize(score(denoised, pairs.clean))
+            row[str(strength)] = {metric: summary[metric]["mean"] for metric in ("psnr", "ssim")}
             print(
                 f"{spec:45s} strength {strength:4.2f}: {row[str(strength)]['psnr']:.2f} dB, "
                 f"SSIM {row[str(strength)]['ssim']:.4f}",

@@ -146,14 +146,8 @@ def _cmd_denoise(args: argparse.Namespace) -> None:
         progress=True,
     )
     if summary.sigma_ignored:
-        given = "/".join(
-            option
-            for option, default in (
-                ("--sigma", args.sigma == "auto"),
-                ("--strength", args.strength == 1),
-            )
-            if not default
-        )
+        options = [("--sigma", args.sigma != "auto"), ("--strength", args.strength != 1)]
+        given = "/".join(option for option, changed in options if changed)
         print(f"note: {given} ignored: the model does not take a noise level", file=sys.stderr)
     for note in (*summary.channel_notes, summary.choice_note):
         if note:

@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-_ORIENTATION = 0x0112
+EXIF_ORIENTATION = 0x0112  # the EXIF tag of the orientation (1-8)
 _EXIF_IFD = 0x8769
 _PIXEL_X, _PIXEL_Y = 0xA002, 0xA003  # stored width and height, inside the Exif sub-IFD
 _TRANSPOSED = (5, 6, 7, 8)  # EXIF orientations stored with width and height swapped
@@ -91,7 +91,7 @@ def read_metadata(path: str | os.PathLike) -> ImageMetadata:
         with pixel_limit_lifted(), Image.open(path) as img:
             info = dict(img.info)
             exif = _exif(img, path)
-            transposed = exif is not None and exif.get(_ORIENTATION, 1) in _TRANSPOSED
+            transposed = exif is not None and exif.get(EXIF_ORIENTATION, 1) in _TRANSPOSED
             exif_bytes = _upright_exif(exif, transposed) if exif else None
     except READ_ERRORS:  # a damaged block: the image is written without it
         return NONE
@@ -134,7 +134,7 @@ def _exif(img, path):
 
 
 def _upright_exif(exif, transposed: bool) -> bytes:
-    exif[_ORIENTATION] = 1
+    exif[EXIF_ORIENTATION] = 1
     if transposed:
         sub = exif.get_ifd(_EXIF_IFD)
         if _PIXEL_X in sub and _PIXEL_Y in sub:

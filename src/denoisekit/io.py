@@ -25,13 +25,12 @@ from torch import Tensor
 
 from .errors import DataError
 from .files import atomic_path
-from .imagemeta import NONE, ImageMetadata
+from .imagemeta import EXIF_ORIENTATION, NONE, ImageMetadata
 from .png16 import decode_png16, encode_png16
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".ppm", ".pgm")
 _SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF"}
 GRAY_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601 luma
-_EXIF_ORIENTATION = 0x0112
 # What decoders raise on corrupt or hostile files (DecompressionBombError: absurd pixel counts).
 READ_ERRORS = (
     *(OSError, ValueError, SyntaxError, EOFError, IndexError),
@@ -146,7 +145,7 @@ _TRANSPOSE = {
 def _orientation(img) -> int:
     """The EXIF orientation (1-8); 1 when the EXIF block is damaged: the pixels are still good."""
     try:
-        orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
+        orientation = img.getexif().get(EXIF_ORIENTATION, 1)
     except READ_ERRORS:
         return 1
     return orientation if orientation in range(1, 9) else 1

@@ -10,11 +10,10 @@ import numpy as np
 from PIL import Image
 
 from .errors import DataError
-from .imagemeta import NONE, ImageMetadata
+from .imagemeta import EXIF_ORIENTATION, NONE, ImageMetadata
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}  # PNG colour type -> samples per pixel
-_EXIF_ORIENTATION = 0x0112
 
 
 def _png_chunks(data: bytes):
@@ -64,7 +63,7 @@ def decode_png16(path: Path) -> tuple[np.ndarray, int] | None:
         if kind == b"eXIf":
             exif = Image.Exif()
             exif.load(body)
-            orientation = exif.get(_EXIF_ORIENTATION, 1)
+            orientation = exif.get(EXIF_ORIENTATION, 1)
     return array, orientation
 
 
