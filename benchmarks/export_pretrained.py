@@ -8,7 +8,8 @@ Writes `src/denoisekit/weights/<name>.safetensors` (the run's best weights) and 
 the checkpoint metadata without the per-epoch history, plus description, training data, sigma
 range, optimizer steps, hardware, training minutes and PSNR / SSIM measured here on the test
 sets at sigma 15, 25, 50 (the benchmark protocol, so the numbers match `denoisekit benchmark`)
-and, with `--evaluate`, PSNR on CBSD68 under other noises with the model run blind.
+and, with `--evaluate`, PSNR on CBSD68 (BSD68 for a gray model) under other noises with the
+model run blind.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def measure(best: Path, sets: str) -> dict:
     }
 
 
-def measure_blind(best: Path, specs: list[str], data: str = "cbsd68") -> dict:
+def measure_blind(best: Path, specs: list[str], data: str) -> dict:
     """Mean PSNR on all of `data` under each noise spec, the model run blind (noise level
     estimated from each image, as `denoisekit denoise` runs it): flat {"label": psnr} entries."""
     from denoisekit.evaluate import evaluate_checkpoint
@@ -121,7 +122,8 @@ def main() -> None:
         action="append",
         default=[],
         metavar="SPEC",
-        help="also measure on all of CBSD68 under this noise spec, run blind (repeatable)",
+        help="also measure on all of CBSD68 (BSD68 for a gray model) under this noise spec, "
+        "run blind (repeatable)",
     )
     parser.add_argument(
         "--summary", type=Path, help="take the figures from this benchmark summary.json instead"
@@ -157,7 +159,8 @@ def main() -> None:
     elif args.measure:
         info["measured"] = measure(best, args.measure)
     if args.evaluate:
-        info["measured"] = {**info.get("measured", {}), **measure_blind(best, args.evaluate)}
+        data = "bsd68" if info["channels"] == 1 else "cbsd68"
+        info["measured"] = {**info.get("measured", {}), **measure_blind(best, args.evaluate, data)}
     WEIGHTS.mkdir(parents=True, exist_ok=True)
     with atomic_path(WEIGHTS / f"{args.name}.safetensors") as tmp:
         shutil.copyfile(best, tmp)

@@ -145,12 +145,13 @@ def test_default_model_follows_the_image_channels(tree, tmp_path, monkeypatch, c
     np.testing.assert_array_equal(read_image(out / "deep" / "c.tif"), expected)
 
 
-def test_default_model_for_colour_follows_the_grain(tmp_path, monkeypatch, capsys):
-    from denoisekit.noise import camera_pipeline
+def test_default_model_follows_the_grain(tmp_path, monkeypatch, capsys):
+    from denoisekit.noise import camera_pipeline, jpeg
 
     weights = tmp_path / "weights"
     monkeypatch.setenv("DENOISEKIT_WEIGHTS", str(weights))
-    for name, channels in (("gray-blind", 1), ("color-blind", 3), ("color-camera", 3)):
+    names = (("gray-blind", 1), ("color-blind", 3), ("color-camera", 3), ("gray-camera", 1))
+    for name, channels in names:
         _tiny_checkpoint(weights / name, channels, 0)
     ramp = torch.linspace(0.2, 0.8, 64)
     clean = torch.stack([ramp[None, :].expand(64, 64), ramp[:, None].expand(64, 64)] * 2)[1:]
@@ -165,10 +166,22 @@ def test_default_model_for_colour_follows_the_grain(tmp_path, monkeypatch, capsy
     captured = capsys.readouterr()
     assert "(color-camera, color-blind)" in captured.out
     assert "note: color-camera denoised 1 file whose noise reads as camera grain" in captured.err
+    assert "--model color-blind treats noise as white instead" in captured.err
+    # a gray photo saved as JPEG goes to gray-camera; one note names both camera models
+    gray = jpeg(grain.mean(1, keepdim=True), 85)[0, 0]
+    save_image((gray.numpy() * 255).round().astype(np.uint8), tmp_path / "in" / "gray.png")
+    assert main(["denoise", str(tmp_path / "in"), "-o", str(tmp_path / "o1")]) == 0
+    captured = capsys.readouterr()
+    assert "(gray-camera, color-camera, color-blind)" in captured.out
+    assert (
+        "note: gray-camera denoised 1 file and color-camera denoised 1 file whose noise reads "
+        "as camera grain or JPEG; --model gray-blind or --model color-blind treats noise as "
+        "white instead"
+    ) in captured.err
     # a given level: the noise is taken as Gaussian, and the level-aware model gets it
     assert main(["denoise", str(tmp_path / "in"), "-o", str(tmp_path / "o2"), "--sigma", "5"]) == 0
     captured = capsys.readouterr()
-    assert "(color-blind)" in captured.out and "color-camera" not in captured.err
+    assert "(gray-blind, color-blind)" in captured.out and "camera" not in captured.err
 
 
 def test_plan_several_inputs(tree, tmp_path):

@@ -57,11 +57,11 @@ def denoise(
 
     Returns the same kind, dtype and layout. `model`: a name or checkpoint path (see `load`),
     an nn.Module or a loaded model; None picks pretrained weights for the image: gray-blind
-    (gray), color-blind (colour), or color-camera when the noise reads as camera grain and no
-    `sigma` is given (`inference/choose.py`). `sigma`: noise std in [0, 1] units, or None to
-    estimate it (noise-aware models only). `tile`/`overlap`: tiled inference in pixels (None:
-    whole image). `strength`: factor on the noise level the model gets, estimated or given (0.7
-    keeps more detail, 1.5 smooths more). `precision`: see `load`.
+    (gray), color-blind (colour), or gray-camera / color-camera when the noise reads as camera
+    grain or JPEG and no `sigma` is given (`inference/choose.py`). `sigma`: noise std in [0, 1]
+    units, or None to estimate it (noise-aware models only). `tile`/`overlap`: tiled inference
+    in pixels (None: whole image). `strength`: factor on the noise level the model gets,
+    estimated or given (0.7 keeps more detail, 1.5 smooths more). `precision`: see `load`.
     """
     from .inference import denoise as _denoise
 

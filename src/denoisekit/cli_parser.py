@@ -140,9 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument(
         "--model",
         help="pretrained name (see `denoisekit models`) or classical filter; default: "
-        "gray-blind for gray images, color-blind for colour, color-camera for colour photos "
-        "whose noise reads as camera grain (with --sigma auto); a +x8 suffix (gray-blind+x8) "
-        "averages the network over 8 flips/rotations (8x the time)",
+        "gray-blind for gray images, color-blind for colour, gray-camera / color-camera for "
+        "photos whose noise reads as camera grain or JPEG (with --sigma auto); a +x8 suffix "
+        "(gray-blind+x8) averages the network over 8 flips/rotations (8x the time)",
     )
     which.add_argument(
         "--checkpoint", help="a .safetensors checkpoint from `train` (+x8: self-ensemble)"

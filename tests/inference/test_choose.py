@@ -6,7 +6,7 @@ import torch
 
 import denoisekit
 from denoisekit.errors import DataError
-from denoisekit.inference.choose import CAMERA_MODEL, choose_pretrained
+from denoisekit.inference.choose import choose_pretrained
 from denoisekit.noise import camera_pipeline, gaussian, jpeg
 from denoisekit.train.checkpoint import save_checkpoint
 
@@ -21,13 +21,14 @@ def _grain(seed=0):
     return camera_pipeline(_clean(), 0.01, 0.0002, generator=torch.Generator().manual_seed(seed))
 
 
-def _white(seed=0):
-    return gaussian(_clean(), 15 / 255, generator=torch.Generator().manual_seed(seed)).clamp(0, 1)
+def _white(seed=0, channels=3):
+    clean = _clean() if channels == 3 else _clean().mean(1, keepdim=True)
+    return gaussian(clean, 15 / 255, generator=torch.Generator().manual_seed(seed)).clamp(0, 1)
 
 
 @pytest.fixture
 def weights(tmp_path, monkeypatch):
-    """A weights folder with tiny stand-ins for the three shipped names."""
+    """A weights folder with tiny stand-ins for the blind models; `add` puts in another."""
     folder = tmp_path / "weights"
     monkeypatch.setenv("DENOISEKIT_WEIGHTS", str(folder))
 
@@ -43,31 +44,46 @@ def weights(tmp_path, monkeypatch):
 
 def test_colour_grain_goes_to_the_camera_model_when_it_is_installed(weights):
     assert choose_pretrained(_grain()) == "color-blind"  # not installed yet
-    weights(CAMERA_MODEL, 3)
-    assert choose_pretrained(_grain()) == CAMERA_MODEL
+    weights("color-camera", 3)
+    assert choose_pretrained(_grain()) == "color-camera"
     assert choose_pretrained(_white()) == "color-blind"
-    assert choose_pretrained(jpeg(_white(), 85)) == CAMERA_MODEL  # white noise, then JPEG
+    assert choose_pretrained(jpeg(_white(), 85)) == "color-camera"  # white noise, then JPEG
     # a known level means Gaussian-like noise, which the level-aware colour model takes
     assert choose_pretrained(_grain(), blind=False) == "color-blind"
 
 
+def test_gray_jpeg_noise_goes_to_the_gray_camera_model_when_it_is_installed(weights):
+    compressed = jpeg(_white(channels=1), 85)
+    assert choose_pretrained(compressed) == "gray-blind"  # not installed yet
+    weights("gray-camera", 1)
+    assert choose_pretrained(compressed) == "gray-camera"
+    as_uint8 = (compressed[0, 0].numpy() * 255).round().astype(np.uint8)
+    assert choose_pretrained(as_uint8) == "gray-camera"
+    assert choose_pretrained(np.stack([as_uint8, as_uint8 * 0 + 255], -1)) == "gray-camera"
+    assert choose_pretrained(_white(channels=1)) == "gray-blind"
+    assert choose_pretrained(compressed, blind=False) == "gray-blind"
+    weights("color-camera", 3)  # each channel count has its own camera model
+    assert choose_pretrained(jpeg(_white(), 85)) == "color-camera"
+    assert choose_pretrained(compressed) == "gray-camera"
+
+
 def test_every_image_kind_is_read(weights):
-    weights(CAMERA_MODEL, 3)
+    weights("color-camera", 3)
     grain = _grain()[0]
     as_uint8 = (grain.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
     rgba = np.concatenate([as_uint8, np.full(as_uint8.shape[:2] + (1,), 255, np.uint8)], -1)
-    assert choose_pretrained(as_uint8) == CAMERA_MODEL
-    assert choose_pretrained(rgba) == CAMERA_MODEL  # alpha left out
-    assert choose_pretrained((grain * 255).round().to(torch.uint8)) == CAMERA_MODEL
-    assert choose_pretrained(as_uint8[..., 0]) == "gray-blind"  # gray never goes to it
+    assert choose_pretrained(as_uint8) == "color-camera"
+    assert choose_pretrained(rgba) == "color-camera"  # alpha left out
+    assert choose_pretrained((grain * 255).round().to(torch.uint8)) == "color-camera"
+    assert choose_pretrained(as_uint8[..., 0]) == "gray-blind"  # gray-camera not installed
     # a batch goes to one model, by the mean of its ratios
-    assert choose_pretrained(torch.cat([_grain(1), _grain(2)])) == CAMERA_MODEL
+    assert choose_pretrained(torch.cat([_grain(1), _grain(2)])) == "color-camera"
 
 
 def test_denoise_without_a_model_uses_the_choice(weights):
-    weights(CAMERA_MODEL, 3)
+    weights("color-camera", 3)
     grain = _grain()
-    expected = denoisekit.load(CAMERA_MODEL).denoise(grain)
+    expected = denoisekit.load("color-camera").denoise(grain)
     torch.testing.assert_close(denoisekit.denoise(grain), expected)
     expected = denoisekit.load("color-blind").denoise(grain, sigma=0.05)
     torch.testing.assert_close(denoisekit.denoise(grain, sigma=0.05), expected)
@@ -85,8 +101,13 @@ def test_no_weights_at_all_says_what_to_do(tmp_path, monkeypatch):
         ("gaussian:5/255", "color-blind"),
         ("gaussian:25/255", "color-blind"),
         ("poisson-gaussian:a=0.01,b=0.0004", "color-blind"),
-        ("camera-pipeline:a=0.004,b=0.0001", CAMERA_MODEL),
-        ("gaussian:15/255+jpeg:85", CAMERA_MODEL),
+        ("camera-pipeline:a=0.004,b=0.0001", "color-camera"),
+        ("gaussian:15/255+jpeg:85", "color-camera"),
+        ("gray gaussian:5/255", "gray-blind"),
+        ("gray gaussian:25/255", "gray-blind"),
+        ("gray camera-pipeline:a=0.01,b=0.0002", "gray-camera"),  # no JPEG: by the shadows
+        ("gray camera-pipeline:a=0.01,b=0.0002+jpeg:90", "gray-camera"),
+        ("gray gaussian:15/255+jpeg:85", "gray-camera"),
     ],
 )
 def test_shipped_choice_on_a_photo(spec, expected):
@@ -95,22 +116,25 @@ def test_shipped_choice_on_a_photo(spec, expected):
     from denoisekit.noise import parse_noise
 
     clean = torch.from_numpy(data.astronaut()[64:256, 160:352].astype(np.float32) / 255)
-    noisy, _ = parse_noise(spec)(clean.permute(2, 0, 1)[None], torch.Generator().manual_seed(0))
+    clean = clean.permute(2, 0, 1)[None]
+    if spec.startswith("gray "):
+        spec, clean = spec.removeprefix("gray "), clean.mean(1, keepdim=True)
+    noisy, _ = parse_noise(spec)(clean, torch.Generator().manual_seed(0))
     assert choose_pretrained(noisy.clamp(0, 1)) == expected
 
 
 def test_large_images_are_judged_by_their_centre(weights, monkeypatch):
     from denoisekit.inference import choose
 
-    weights(CAMERA_MODEL, 3)
+    weights("color-camera", 3)
     monkeypatch.setattr(choose, "CUE_SIDE", 96)
     white = gaussian(
         torch.full((1, 3, 288, 288), 0.5), 15 / 255, generator=torch.Generator().manual_seed(0)
     )
     framed = white.clamp(0, 1)
     framed[..., 96:192, 96:192] = _grain()
-    assert choose_pretrained(framed) == CAMERA_MODEL
+    assert choose_pretrained(framed) == "color-camera"
     as_array = (framed[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
-    assert choose_pretrained(as_array) == CAMERA_MODEL
+    assert choose_pretrained(as_array) == "color-camera"
     monkeypatch.setattr(choose, "CUE_SIDE", 2048)
     assert choose_pretrained(framed) == "color-blind"  # mostly white noise

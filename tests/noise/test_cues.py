@@ -1,4 +1,4 @@
-"""Noise cues: grain ratio (demosaiced vs white noise) and the JPEG block grid."""
+"""Noise cues: grain ratio (demosaiced vs white noise), the JPEG block grid, shadow ratio."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from denoisekit.noise import camera_pipeline, gaussian, jpeg
-from denoisekit.noise.cues import grain_ratio, jpeg_grid
+from denoisekit.noise import camera_pipeline, gaussian, jpeg, poisson_gaussian
+from denoisekit.noise.cues import grain_ratio, jpeg_grid, shadow_ratio
 from denoisekit.noise.estimate import haar_average
 
 
@@ -58,3 +58,39 @@ def test_jpeg_grid_on_gray_and_tiny_images() -> None:
     assert jpeg_grid(torch.rand(1, 3, 15, 40)).tolist() == [0.0]
     with pytest.raises(ValueError, match="B, C, H, W"):
         jpeg_grid(torch.rand(3, 9, 9))
+
+
+def _gray_steps(batch: int = 3) -> torch.Tensor:
+    """(batch, 1, 128, 128): left half at 0.12 (shadows), right half at 0.55 (mid-tones)."""
+    image = torch.full((128, 128), 0.55)
+    image[:, :64] = 0.12
+    return image.expand(batch, 1, 128, 128).clone()
+
+
+def test_shadow_ratio_reads_the_srgb_curve_on_sensor_noise() -> None:
+    clean = _gray_steps()
+    generator = torch.Generator().manual_seed(4)
+    white = gaussian(clean, 15 / 255, generator=generator)
+    camera = camera_pipeline(clean, 0.004, 0.0001, generator=generator)
+    brighter = poisson_gaussian(clean, 0.01, 0.0004, generator=generator)  # grows with x
+    ratios = [shadow_ratio(x) for x in (white, camera, brighter)]
+    assert all(r.shape == (3,) for r in ratios)
+    assert ((ratios[0] - 1).abs() < 0.1).all(), ratios[0]
+    # the sRGB slope times sqrt(a L + b) at 0.12 over the same at 0.55: about 2
+    assert (ratios[1] > 1.5).all(), ratios[1]
+    # sqrt((0.01 * 0.12 + 0.0004) / (0.01 * 0.55 + 0.0004)) = 0.52
+    assert ((ratios[2] - 0.52).abs() < 0.08).all(), ratios[2]
+    # colour images are read on their channel mean
+    rgb = white.expand(3, 3, 128, 128)
+    torch.testing.assert_close(shadow_ratio(rgb), ratios[0])
+
+
+def test_shadow_ratio_is_nan_without_shadows_or_noise() -> None:
+    bright = gaussian(torch.full((1, 1, 128, 128), 0.6), 0.05, generator=torch.Generator())
+    assert math.isnan(shadow_ratio(bright).item())
+    assert math.isnan(shadow_ratio(_gray_steps(1)).item())  # no noise in the mid-tones
+    small = gaussian(_gray_steps(1)[..., :40, 40:88], 0.05, generator=torch.Generator())
+    assert math.isnan(shadow_ratio(small).item())  # too few blocks in each range
+    assert shadow_ratio(torch.zeros(0, 1, 8, 8)).shape == (0,)
+    with pytest.raises(ValueError, match="B, C, H, W"):
+        shadow_ratio(torch.rand(3, 9, 9))

@@ -52,7 +52,8 @@ def denoise(
 
     `model`: a pretrained or classical name, a checkpoint path, an `nn.Module` or a loaded
     model; None picks a pretrained one for the image (`choose.py`: gray-blind for gray,
-    color-blind for colour, color-camera for camera grain when `sigma` is not given).
+    color-blind for colour, gray-camera / color-camera for camera grain or JPEG when `sigma`
+    is not given).
     Models given by name are loaded once and kept for the next call. `strength`: see
     `LoadedDenoiser.denoise`; `precision`: see `load`.
     """

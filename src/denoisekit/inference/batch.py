@@ -26,7 +26,7 @@ from ..imagefiles import (  # noqa: F401  (re-exported: the public home used to 
     run_jobs,
     write_image,
 )
-from .choose import CAMERA_MODEL, choose_pretrained
+from .choose import CAMERA_MODELS, choose_pretrained
 from .levels import check_strength
 from .loaded import LoadedDenoiser, load, parse_sigma
 from .precision import check_precision
@@ -43,7 +43,7 @@ class Summary:
     failed: tuple[Failure, ...] = ()  # inputs that could not be read or denoised
     # one line per model that met images of another channel count: how they were handled
     channel_notes: tuple[str, ...] = ()
-    choice_note: str | None = None  # why some files went to the camera model, when any did
+    choice_note: str | None = None  # why some files went to a camera model, when any did
 
 
 class _ModelChoice:
@@ -95,10 +95,10 @@ def denoise_paths(
     """Denoise image files / folders `inputs` into `output` (see the module docstring).
 
     `model`: a pretrained or classical name; `checkpoint`: a checkpoint path; neither: the
-    pretrained model `choose.py` picks for each image (gray-blind for gray; color-blind, or
-    color-camera for camera grain when sigma is not given). `sigma`: "auto"/None
-    (estimate per image), a [0, 1] level, or text like "25" (0-255) or "25/255"; `strength`
-    multiplies whichever level the model gets (`LoadedDenoiser.denoise`). Files that
+    pretrained model `choose.py` picks for each image (gray-blind or color-blind, or
+    gray-camera / color-camera for camera grain or JPEG when sigma is not given). `sigma`:
+    "auto"/None (estimate per image), a [0, 1] level, or text like "25" (0-255) or "25/255";
+    `strength` multiplies whichever level the model gets (`LoadedDenoiser.denoise`). Files that
     cannot be read or denoised, and files in the input folders that are not images, are
     skipped and listed in `Summary.failed`; the rest are still written. `allow_large` lifts the
     decompression-bomb limit. `keep_metadata`: copy each input's ICC profile, EXIF and DPI to
@@ -143,13 +143,7 @@ def denoise_paths(
     )
     seconds = time.perf_counter() - start
     notes = tuple(_channel_note(*key, count) for key, count in mismatched.items())
-    camera = choice.chosen.get(CAMERA_MODEL, 0)
-    choice_note = None
-    if camera:
-        choice_note = (
-            f"{CAMERA_MODEL} denoised {camera} file{'s' if camera != 1 else ''} whose noise "
-            "reads as camera grain or JPEG; --model color-blind treats noise as white instead"
-        )
+    choice_note = _choice_note(choice.chosen)
     return Summary(
         written,
         pixels / 1e6,
@@ -160,6 +154,25 @@ def denoise_paths(
         (*skipped, *failed),
         notes,
         choice_note,
+    )
+
+
+def _choice_note(chosen: dict[str, int]) -> str | None:
+    """One line naming the camera models `choose.py` picked and how many files each took."""
+    from ..pretrained import DEFAULT_COLOR, DEFAULT_GRAY
+
+    parts, instead = [], []
+    for channels, blind in ((1, DEFAULT_GRAY), (3, DEFAULT_COLOR)):
+        camera = CAMERA_MODELS[channels]
+        files = chosen.get(camera, 0)
+        if files:
+            parts.append(f"{camera} denoised {files} file{'s' if files != 1 else ''}")
+            instead.append(f"--model {blind}")
+    if not parts:
+        return None
+    return (
+        f"{' and '.join(parts)} whose noise reads as camera grain or JPEG; "
+        f"{' or '.join(instead)} treats noise as white instead"
     )
 
 

@@ -1,14 +1,16 @@
 """The shipped model for an image when the user names none: by its channels and its noise.
 
-Gray images get `gray-blind`. Colour images get `color-blind` (white noise), or `color-camera`
-when the noise looks like a camera's: spread over neighbouring pixels by demosaicing
-(`noise.cues.grain_ratio` above `CAMERA_GRAIN_RATIO`) or written as JPEG
-(`noise.cues.jpeg_grid` above `CAMERA_JPEG_GRID`). Both thresholds were chosen on the CBSD432
-validation split (never trained on): no white Gaussian image from sigma 5/255 to 50/255 went to
-`color-camera`, which loses 1.5-3.3 dB there on average, while demosaiced or JPEG-compressed
-noise, where it gains 0.9-4.2 dB, does (README, "Which model `denoise` picks"). Only a blind
-call chooses: a given sigma or noise spec says the noise is known, and `color-blind` takes a
-known level.
+Gray images get `gray-blind`, colour images `color-blind` (white noise), unless the noise looks
+like a camera's; then the camera model for its channels (`CAMERA_MODELS`) takes it. Colour:
+noise spread over neighbouring pixels by demosaicing (`noise.cues.grain_ratio` above
+`CAMERA_GRAIN_RATIO`) or written as JPEG (`noise.cues.jpeg_grid` above `CAMERA_JPEG_GRID`).
+Gray has no mosaic; there, noise strongest in the shadows, as sensor noise through the sRGB
+curve is (`noise.cues.shadow_ratio` above `CAMERA_SHADOW_RATIO`), or JPEG. The thresholds were
+chosen on validation splits never trained on (CBSD432's for colour, Train400's for gray): no
+white Gaussian image from sigma 5/255 (colour) or 15/255 (gray) to 50/255 went to a camera
+model, which loses 0.4-3.3 dB there on average, while the camera noise where it gains does
+(README, "Which model `denoise` picks"). Only a blind call chooses: a given sigma or noise spec
+says the noise is known, and the blind models take a known level.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from torch import Tensor
 
 CAMERA_GRAIN_RATIO = 2.2
 CAMERA_JPEG_GRID = 0.15
-CAMERA_MODEL = "color-camera"
+CAMERA_SHADOW_RATIO = 1.1
+# The camera model for gray (1) and colour (3) images.
+CAMERA_MODELS = {1: "gray-camera", 3: "color-camera"}
 CUE_SIDE = 2048  # the cues read at most this centre square of an image
 
 
@@ -31,26 +35,33 @@ def choose_pretrained(image: Any, *, blind: bool = True) -> str:
     is judged by the mean of its images' cues, so it all goes to one model.
 
     Falls back to `pretrained.default_pretrained` (the gray or colour blind model, whichever is
-    installed) when `color-camera` is not installed, the image is gray, or `blind` is False.
+    installed) when the camera model for the image's channels is not installed or `blind` is
+    False.
     """
     from ..pretrained import default_pretrained, pretrained_names
 
-    colour = _colour_batch(image)
-    channels = 1 if colour.shape[1] == 1 else 3
+    batch = _colour_batch(image)
+    channels = 1 if batch.shape[1] == 1 else 3
     fallback = default_pretrained(channels)
-    if channels == 1 or not blind or CAMERA_MODEL not in pretrained_names():
+    camera = CAMERA_MODELS[channels]
+    if not blind or camera not in pretrained_names():
         return fallback
-    return CAMERA_MODEL if looks_like_camera_noise(colour) else fallback
+    return camera if looks_like_camera_noise(batch) else fallback
 
 
-def looks_like_camera_noise(colour: Tensor) -> bool:
-    """True when the (B, 3, H, W) batch in [0, 1] reads as demosaiced or JPEG-compressed noise
-    (the mean of its images' cues over the thresholds; NaN values read as False)."""
-    from ..noise.cues import grain_ratio, jpeg_grid
+def looks_like_camera_noise(batch: Tensor) -> bool:
+    """True when the (B, C, H, W) batch in [0, 1] reads as camera noise: for colour, demosaiced
+    grain or JPEG; for gray, noise strongest in the shadows or JPEG (the mean of its images'
+    cues over the thresholds; NaN values read as False)."""
+    from ..noise.cues import grain_ratio, jpeg_grid, shadow_ratio
 
-    if float(grain_ratio(colour).mean()) > CAMERA_GRAIN_RATIO:
+    if batch.shape[1] == 1:
+        # no mosaic, so no grain to read; the sRGB curve's mark on sensor noise is what is left
+        if float(shadow_ratio(batch).nanmean()) > CAMERA_SHADOW_RATIO:
+            return True
+    elif float(grain_ratio(batch).mean()) > CAMERA_GRAIN_RATIO:
         return True
-    return float(jpeg_grid(colour).mean()) > CAMERA_JPEG_GRID
+    return float(jpeg_grid(batch).mean()) > CAMERA_JPEG_GRID
 
 
 def _centre(length: int) -> slice:

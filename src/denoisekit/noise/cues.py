@@ -2,6 +2,8 @@
 
 - `grain_ratio`: how much coarser than single pixels the noise is (demosaiced camera grain).
 - `jpeg_grid`: how strongly the image carries JPEG's 8x8 block quantisation.
+- `shadow_ratio`: how much stronger the noise is in the shadows than in the mid-tones (sensor
+  noise brightened by the sRGB curve).
 
 Pure functions on (B, C, H, W) float batches in [0, 1] returning one float per image; no
 randomness. `inference/choose.py` combines them; `benchmarks/model_choice.py` measures that.
@@ -14,7 +16,7 @@ import math
 import torch
 from torch import Tensor
 
-from .estimate import check_batch_shape, estimate_sigma, haar_average
+from .estimate import MAD_TO_SIGMA, check_batch_shape, estimate_sigma, haar_average, haar_diagonal
 
 # JPEG's 8x8 DCT coefficients with u + v >= this are the ones its tables quantise hardest.
 _HIGH_FREQUENCY = 5
@@ -22,6 +24,9 @@ _HIGH_FREQUENCY = 5
 # output leaves about +-0.3 where the encoder wrote 0; noise of std 5/255 rarely lands there.
 _ZERO = 1.0
 _GRID_CROP = 512  # the centre crop jpeg_grid reads, so its cost does not grow with the image
+# shadow_ratio's brightness ranges (of 2x2 block means, [0, 1]): shadows above clipped black,
+# and mid-tones; each needs this many 2x2 blocks for a median to be trusted.
+_SHADOWS, _MIDTONES, _MIN_BLOCKS = (0.02, 0.25), (0.35, 0.8), 1000
 
 
 def grain_ratio(noisy: Tensor) -> Tensor:
@@ -86,3 +91,33 @@ def jpeg_grid(noisy: Tensor) -> Tensor:
             shares.append(zeroed.float().mean(dim=(1, 2, 3)))
     shares = torch.stack(shares, dim=1)  # (B, 64)
     return shares.max(dim=1).values - shares.median(dim=1).values
+
+
+def shadow_ratio(noisy: Tensor) -> Tensor:
+    """How much stronger the noise of `noisy` (B, C, H, W) is in the shadows than in the
+    mid-tones -> (B,); NaN where an image lacks either.
+
+    Sensor noise is recorded in linear light and written through the sRGB curve, whose slope
+    is steep near black, so a camera's sRGB output is noisiest in its shadows; white Gaussian
+    noise is the same everywhere, and Poisson-Gaussian noise added to sRGB values grows with
+    brightness instead. Per image, on the channel mean: the finest Haar diagonal band's
+    median(|HH|) / 0.6745 over the 2x2 blocks whose mean lies in the shadows (0.02-0.25), over
+    the same in the mid-tones (0.35-0.8). White noise reads about 1 (weak noise over texture
+    spreads it, 0.4-1.6 at sigma 5/255); camera-pipeline noise 1.1-2.2 on Train400's
+    validation images (README, "Which model `denoise` picks"). NaN when either range holds
+    fewer than 1000 blocks, or the mid-tones no noise at all.
+    """
+    check_batch_shape(noisy)
+    mean = noisy.detach().float().mean(dim=1, keepdim=True)
+    hh = haar_diagonal(mean).abs().flatten(1)
+    block = (haar_average(mean) / 2).flatten(1)  # the 2x2 block means
+    ratios = []
+    for coefficients, brightness in zip(hh, block, strict=True):
+        sigmas = []
+        for low, high in (_SHADOWS, _MIDTONES):
+            inside = coefficients[(brightness > low) & (brightness < high)]
+            enough = inside.numel() >= _MIN_BLOCKS
+            sigmas.append(inside.median() / MAD_TO_SIGMA if enough else torch.tensor(math.nan))
+        shadows, midtones = sigmas
+        ratios.append(shadows / midtones if midtones > 0 else torch.tensor(math.nan))
+    return torch.stack(ratios) if ratios else torch.zeros(0)

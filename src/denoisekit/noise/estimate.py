@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 # Median absolute deviation of a zero-mean Gaussian is sigma * Phi^-1(3/4) = 0.6745 * sigma.
-_MAD_TO_SIGMA = 0.6745
+MAD_TO_SIGMA = 0.6745
 
 
 def check_batch_shape(noisy: Tensor) -> None:
@@ -50,7 +50,7 @@ def estimate_sigma(noisy: Tensor) -> Tensor:
         )
     hh = haar_diagonal(noisy.detach().float())
     mad = hh.abs().flatten(2).median(dim=2).values  # (B, C)
-    sigma = (mad / _MAD_TO_SIGMA).mean(dim=1)
+    sigma = (mad / MAD_TO_SIGMA).mean(dim=1)
     return sigma.to(noisy.dtype) if noisy.is_floating_point() else sigma
 
 
