@@ -7,7 +7,7 @@ For each noise below, the same noisy images as `denoisekit evaluate` (seed + ind
 through the blind model (`color-blind`, or `gray-blind` with `--channels 1`), through the
 camera model (`color-camera` / `gray-camera`), and through the one `inference.choose` picks for
 each image (from `noise.cues`, see `choose.py`). Prints mean PSNR per noise, the share of images
-sent to the camera model, and the range of both cues; writes
+sent to the camera model, and the range of the cues; writes
 runs/bench/model_choice-<data>-<split>.json. Pick the thresholds on data never trained on
 (`--data cbsd432 --split val`; gray: `--channels 1 --data train400 --split val`), then check
 them on a test set (cbsd68; gray: bsd68).
