@@ -103,9 +103,9 @@ def shadow_ratio(noisy: Tensor) -> Tensor:
     brightness instead. Per image, on the channel mean: the finest Haar diagonal band's
     median(|HH|) / 0.6745 over the 2x2 blocks whose mean lies in the shadows (0.02-0.25), over
     the same in the mid-tones (0.35-0.8). White noise reads about 1 (weak noise over texture
-    spreads it, 0.4-1.6 at sigma 5/255); camera-pipeline noise 1.1-2.2 on Train400's
-    validation images (README, "Which model `denoise` picks"). NaN when either range holds
-    fewer than 1000 blocks, or the mid-tones no noise at all.
+    spreads it, 0.4-1.6 at sigma 5/255); camera-pipeline noise a median of 1.2-1.4 (0.7-2.2)
+    on Train400's validation images (README, "Which model `denoise` picks"). NaN when either
+    range holds fewer than 1000 blocks, or the mid-tones no noise at all.
     """
     check_batch_shape(noisy)
     mean = noisy.detach().float().mean(dim=1, keepdim=True)
