@@ -36,12 +36,14 @@ from denoisekit.inference.loaded import load
 from denoisekit.metrics import psnr
 from denoisekit.noise import parse_noise
 from denoisekit.noise.cues import grain_ratio, jpeg_grid, shadow_ratio
+from denoisekit.noise.estimate import estimate_sigma
 from denoisekit.pretrained import DEFAULT_COLOR, DEFAULT_GRAY
 
 NOISES = [
     *(f"gaussian:{level}/255" for level in (5, 10, 15, 25, 35, 50)),
     "camera-pipeline:a=0.002,b=0.00005",
     "camera-pipeline:a=0.004,b=0.0001",
+    "camera-pipeline:a=0.002,b=0.00005+jpeg:90",
     "camera-pipeline:a=0.01,b=0.0002+jpeg:90",
     "camera-pipeline:a=0.02,b=0.0004+jpeg:80",
     "camera-pipeline:a=0.01,b=0.0002,bayer=0+jpeg:90",  # colour only: gray grain is white
@@ -49,6 +51,7 @@ NOISES = [
     "poisson:525+gaussian:7.5/255+jpeg:85",
     "poisson-gaussian:a=0.01,b=0.0004",
     "jpeg:90",
+    "jpeg:75",
 ]
 
 
@@ -81,7 +84,12 @@ def main() -> None:
             continue
         pairs = make_noisy_pairs(images, parse_noise(spec), args.seed)
         scores: dict[str, list[float]] = {blind: [], camera_model: [], "picked": []}
-        cues: dict[str, list[float]] = {"grain_ratio": [], "jpeg_grid": [], "shadow_ratio": []}
+        cues: dict[str, list[float]] = {
+            "grain_ratio": [],
+            "jpeg_grid": [],
+            "shadow_ratio": [],
+            "sigma": [],
+        }
         sent = 0
         for clean, noisy in zip(pairs.clean, pairs.noisy, strict=True):
             clean, noisy = clean[None], noisy[None]
@@ -91,6 +99,7 @@ def main() -> None:
             cues["grain_ratio"].append(grain_ratio(noisy).item())
             cues["jpeg_grid"].append(jpeg_grid(noisy).item())
             cues["shadow_ratio"].append(shadow_ratio(noisy).item())
+            cues["sigma"].append(estimate_sigma(noisy).item())
             camera = looks_like_camera_noise(noisy)
             sent += camera
             scores["picked"].append(scores[camera_model if camera else blind][-1])
