@@ -25,6 +25,7 @@ from denoisekit.benchmark import run_benchmark
 from denoisekit.data import load_dataset
 from denoisekit.files import atomic_path, atomic_write_json
 from denoisekit.noise import parse_noise
+from denoisekit.pretrained import pretrained_names, weights_dir
 from denoisekit.train.checkpoint import read_meta
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "denoisekit" / "weights"
@@ -107,6 +108,9 @@ def stages(best: Path) -> list[dict]:
     init = config["train"].get("init")
     if init and Path(init).with_suffix(".safetensors").is_file():
         return [*stages(Path(init).with_suffix(".safetensors")), {**stage, "init": init}]
+    if init in pretrained_names():  # started from shipped weights: their JSON lists their stages
+        shipped = json.loads((weights_dir() / f"{init}.json").read_text())
+        return [*shipped.get("stages", []), {**stage, "init": init}]
     return [stage]
 
 

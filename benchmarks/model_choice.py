@@ -8,7 +8,8 @@ through the blind model (`color-blind`, or `gray-blind` with `--channels 1`), th
 camera model (`color-camera` / `gray-camera`), and through the one `inference.choose` picks for
 each image (from `noise.cues`, see `choose.py`). Prints mean PSNR per noise, the share of images
 sent to the camera model, and the range of the cues; writes
-runs/bench/model_choice-<data>-<split>.json. Pick the thresholds on data never trained on
+runs/bench/model_choice-<data>-<split>.json, with every image's scores, cues and estimated sigma
+so that other rules can be tried offline. Pick the thresholds on data never trained on
 (`--data cbsd432 --split val`; gray: `--channels 1 --data train400 --split val`), then check
 them on a test set (cbsd68; gray: bsd68).
 """

@@ -108,6 +108,7 @@ def test_no_weights_at_all_says_what_to_do(tmp_path, monkeypatch):
         ("gray camera-pipeline:a=0.01,b=0.0002", "gray-camera"),  # no JPEG: by the shadows
         ("gray camera-pipeline:a=0.01,b=0.0002+jpeg:90", "gray-camera"),
         ("gray gaussian:15/255+jpeg:85", "gray-camera"),
+        ("gray jpeg:90", "gray-blind"),  # a clean JPEG: no noise for gray-camera to take
     ],
 )
 def test_shipped_choice_on_a_photo(spec, expected):

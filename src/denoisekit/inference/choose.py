@@ -5,7 +5,8 @@ like a camera's; then the camera model for its channels (`CAMERA_MODELS`) takes 
 noise spread over neighbouring pixels by demosaicing (`noise.cues.grain_ratio` above
 `CAMERA_GRAIN_RATIO`) or written as JPEG (`noise.cues.jpeg_grid` above `CAMERA_JPEG_GRID`).
 Gray has no mosaic; there, noise strongest in the shadows, as sensor noise through the sRGB
-curve is (`noise.cues.shadow_ratio` above `CAMERA_SHADOW_RATIO`), or JPEG. The thresholds were
+curve is (`noise.cues.shadow_ratio` above `CAMERA_SHADOW_RATIO`), or JPEG holding noise that
+reads at least `GRAY_JPEG_MIN_SIGMA` (a clean gray JPEG stays with gray-blind). The thresholds were
 chosen on validation splits never trained on (CBSD432's for colour, Train400's for gray): no
 white Gaussian image from sigma 5/255 (colour) or 15/255 (gray) to 50/255 went to a camera
 model, which loses 0.4-3.3 dB there on average, while the camera noise where it gains does
@@ -24,6 +25,12 @@ from torch import Tensor
 CAMERA_GRAIN_RATIO = 2.2
 CAMERA_JPEG_GRID = 0.15
 CAMERA_SHADOW_RATIO = 1.1
+# A gray JPEG goes to the camera model only when its noise reads at least this (sigma, [0, 1]
+# units): below it the JPEG carries no visible noise, and gray-camera, trained on noisy JPEGs
+# only, smooths real texture away. Gray camera noise is white (no mosaic), so even weak grain
+# reads above it; colour grain, spread by demosaicing, reads as low as clean JPEGs do, so colour
+# has no such floor (README, "Which model `denoise` picks").
+GRAY_JPEG_MIN_SIGMA = 4 / 255
 # The camera model for gray (1) and colour (3) images.
 CAMERA_MODELS = {1: "gray-camera", 3: "color-camera"}
 CUE_SIDE = 2048  # the cues read at most this centre square of an image
@@ -51,14 +58,18 @@ def choose_pretrained(image: Any, *, blind: bool = True) -> str:
 
 def looks_like_camera_noise(batch: Tensor) -> bool:
     """True when the (B, C, H, W) batch in [0, 1] reads as camera noise: for colour, demosaiced
-    grain or JPEG; for gray, noise strongest in the shadows or JPEG (the mean of its images'
-    cues over the thresholds; NaN values read as False)."""
+    grain or JPEG; for gray, noise strongest in the shadows, or JPEG with noise that reads at
+    least `GRAY_JPEG_MIN_SIGMA` (the mean of its images' cues over the thresholds; NaN values
+    read as False)."""
     from ..noise.cues import grain_ratio, jpeg_grid, shadow_ratio
+    from ..noise.estimate import estimate_sigma
 
     if batch.shape[1] == 1:
         # no mosaic, so no grain to read; the sRGB curve's mark on sensor noise is what is left
         if float(shadow_ratio(batch).nanmean()) > CAMERA_SHADOW_RATIO:
             return True
+        if float(estimate_sigma(batch).mean()) < GRAY_JPEG_MIN_SIGMA:
+            return False
     elif float(grain_ratio(batch).mean()) > CAMERA_GRAIN_RATIO:
         return True
     return float(jpeg_grid(batch).mean()) > CAMERA_JPEG_GRID
