@@ -167,8 +167,9 @@ def test_default_model_follows_the_grain(tmp_path, monkeypatch, capsys):
     assert "(color-camera, color-blind)" in captured.out
     assert "note: color-camera denoised 1 file whose noise reads as camera grain" in captured.err
     assert "--model color-blind treats noise as white instead" in captured.err
-    # a gray photo saved as JPEG goes to gray-camera; one note names both camera models
-    gray = jpeg(grain.mean(1, keepdim=True), 85)[0, 0]
+    # a gray camera's photo saved as JPEG goes to gray-camera; one note names both camera models
+    generator = torch.Generator().manual_seed(1)
+    gray = jpeg(camera_pipeline(clean[None, :1], 0.01, 0.0002, generator=generator), 85)[0, 0]
     save_image((gray.numpy() * 255).round().astype(np.uint8), tmp_path / "in" / "gray.png")
     assert main(["denoise", str(tmp_path / "in"), "-o", str(tmp_path / "o1")]) == 0
     captured = capsys.readouterr()
