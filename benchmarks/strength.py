@@ -11,7 +11,6 @@ prints a table; the README quotes it ("Strength").
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import torch
 import denoisekit
 from denoisekit.data import load_dataset
 from denoisekit.evaluate import make_noisy_pairs, score, summarize
-from denoisekit.files import atomic_write_text
+from denoisekit.files import atomic_write_json
 from denoisekit.noise import parse_noise
 
 NOISES = ("gaussian:15/255", "gaussian:25/255", "camera-pipeline:a=0.01,b=0.0002+jpeg:90")
@@ -58,8 +57,7 @@ def main() -> None:
     results["seconds"] = time.perf_counter() - start
     results["threads"] = torch.get_num_threads()
     out = Path("runs/bench") / f"strength-{args.model}-{args.data}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out, json.dumps(results, indent=2))
+    atomic_write_json(out, results)
     print(f"wrote {out} ({results['seconds'] / 60:.1f} min)")
 
 
