@@ -74,6 +74,7 @@ class TrainConfig:
     eval_batch_size: int = 16
     num_threads: int | None = None  # torch intra-op threads; None leaves torch's default
     init: str | None = None  # start from these weights (pretrained name or checkpoint path)
+    grow: bool = False  # init may be the same drunet with fewer blocks per level (identity)
     # supervised | noise2void | neighbor2neighbor | noise2noise (see train/objectives.py)
     objective: str = "supervised"
     # noise2void only: window of the noisy-pixel fusion applied at inference

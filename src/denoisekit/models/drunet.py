@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from ..errors import ConfigError
 from ..noise.estimate import sigma_or_estimate
 from ..registry import register_model
 from .base import Denoiser, check_positive
@@ -85,6 +86,30 @@ class DRUNet(Denoiser):
         self.decoder = nn.ModuleList(stage(w) for w in widths[:-1])
         self.tail = conv3x3(widths[0], in_channels)
         nn.init.zeros_(self.tail.weight)
+
+    def grown_state(self, smaller: DRUNet) -> dict[str, Tensor]:
+        """This network's state dict holding the weights of `smaller`, the same DRUNet with fewer
+        residual blocks per level (`train.grow`). Each level's extra blocks come after the copied
+        ones with their last conv zeroed, so they start as the identity: the grown network
+        computes exactly what `smaller` did, and training adds depth without starting over.
+        """
+        have, want = len(smaller.middle), len(self.middle)
+        if (smaller.in_channels, smaller.channels) != (self.in_channels, self.channels):
+            raise ConfigError(
+                f"train.grow: the init weights are drunet in_channels={smaller.in_channels}, "
+                f"channels={list(smaller.channels)}; only blocks may differ (this one: "
+                f"in_channels={self.in_channels}, channels={list(self.channels)})"
+            )
+        if have >= want:
+            raise ConfigError(
+                f"train.grow: the init weights have {have} blocks per level, not fewer than {want}"
+            )
+        state = self.state_dict()
+        state.update(smaller.state_dict())
+        for name, module in self.named_modules():
+            if isinstance(module, ResBlock) and int(name.rsplit(".", 1)[1]) >= have:
+                state[f"{name}.body.2.weight"] = torch.zeros_like(module.body[2].weight)
+        return state
 
     def forward(self, noisy: Tensor, sigma: Tensor | float | None = None) -> Tensor:
         """noisy (B, C, H, W) in [0, 1]; sigma float, (B,) or (B, 1, H, W), None = estimate."""

@@ -198,8 +198,13 @@ def train(
     check_objective_config(config, objective)
     if resume and not (out_dir / "last.safetensors").is_file():
         raise DataError(f"--resume: no {out_dir / 'last.safetensors'} to resume from")
+    if t.grow and not t.init:
+        raise ConfigError("train.grow needs train.init: the smaller weights to grow from")
     if t.init and not resume:  # on resume, last.* already holds the continued weights
-        model.load_state_dict(initial_weights(t.init, config.model.name, config.model.kwargs))
+        grow_into = model if t.grow else None
+        model.load_state_dict(
+            initial_weights(t.init, config.model.name, config.model.kwargs, grow_into)
+        )
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     opt_cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}.get(t.optimizer)
