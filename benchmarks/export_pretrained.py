@@ -100,6 +100,7 @@ def stages(best: Path) -> list[dict]:
     seconds = {int(row["epoch"]): row["seconds"] for row in meta.get("history", [])}
     stage = {
         "config_name": config.get("name"),
+        "data": config["data"]["train"],
         "epochs": meta["best_epoch"],
         "steps": meta["best_epoch"] * steps_per_epoch(config),
         "train_minutes": round(seconds.get(meta["best_epoch"], 0.0) / 60, 1),
@@ -144,7 +145,10 @@ def main() -> None:
         {
             "description": args.description,
             "channels": config["data"]["channels"],
-            "training_data": config["data"]["train"],
+            # every stage's set, in order (stages before this field existed name none)
+            "training_data": " + ".join(
+                dict.fromkeys(stage.get("data", config["data"]["train"]) for stage in trained)
+            ),
             "sigma_range": [noise.low, noise.high],
             "epochs": sum(stage["epochs"] for stage in trained),
             "steps": sum(stage["steps"] for stage in trained),

@@ -31,6 +31,7 @@ CANDIDATES: list[tuple[str, dict]] = [
     ("dncnn", {"depth": 17, "features": 64}),
     ("dncnn", {"depth": 10, "features": 32}),
     ("drunet", {"channels": [16, 32, 64, 128]}),
+    ("drunet", {"channels": [16, 32, 64, 128], "blocks": 3}),
     ("drunet", {"channels": [24, 48, 96, 192]}),
     ("drunet", {"channels": [32, 64, 128, 256]}),
     ("attention-unet", {"base_channels": 32, "depth": 3, "attention": "cbam"}),
