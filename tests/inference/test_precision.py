@@ -1,4 +1,4 @@
-"""Inference precision: fp32, bf16 autocast + channels_last, and "auto" by the device."""
+"""Inference precision (fp32, bf16 autocast, "auto" by the device) and memory layout."""
 
 import numpy as np
 import pytest
@@ -48,12 +48,29 @@ def test_resolve_precision(monkeypatch):
 
 
 @pytest.mark.parametrize("mode", ["fp32", "bf16"])
-def test_bf16_runs_under_autocast_in_channels_last_and_returns_float32(mode):
+def test_cpu_runs_channels_last_autocast_only_in_bf16_and_returns_float32(mode):
     recorder = Recorder()
     image = torch.rand(1, 3, 20, 24)
     out = LoadedDenoiser(recorder, precision=mode).denoise(image, tile=16, overlap=4)
     assert out.dtype == torch.float32 and out.shape == image.shape
-    assert all(seen == (mode == "bf16",) * 2 for seen in recorder.seen) and len(recorder.seen) > 1
+    assert all(seen == (mode == "bf16", True) for seen in recorder.seen) and len(recorder.seen) > 1
+
+
+def test_channels_last_on_cpu_always_and_on_a_gpu_with_bf16_only():
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert precision.use_channels_last("fp32", cpu) and precision.use_channels_last("bf16", cpu)
+    assert precision.use_channels_last("bf16", cuda) and not precision.use_channels_last(
+        "fp32", cuda
+    )
+
+
+def test_channels_last_fp32_gives_the_nchw_result():
+    model = denoisekit.load("color-blind").model
+    noisy = torch.rand(1, 3, 48, 40, generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        nchw = model(noisy, torch.tensor([0.1]))
+        out = denoisekit.denoise(noisy, "color-blind", sigma=0.1, precision="fp32")
+    torch.testing.assert_close(out, nchw.clamp(0, 1), atol=1e-5, rtol=0)
 
 
 def test_load_sets_precision_without_reloading():

@@ -20,6 +20,7 @@ import torch
 
 from ..errors import ConfigError
 from ..files import atomic_write_json, atomic_write_text, output_folder
+from ..inference.precision import autocast, use_channels_last
 from ..metrics import psnr, ssim
 from .methods import Method, check_channels, resolve_methods
 from .protocol import BenchmarkProtocol, parse_sigmas, sigma_label
@@ -27,6 +28,7 @@ from .speed import RssSampler, conv_flops, cpu_name, matmul_peak_flops, peak_rss
 from .table import render_table
 
 CSV_COLUMNS = ("dataset", "image", "sigma", "method", "psnr", "ssim", "seconds", "megapixels")
+CPU = torch.device("cpu")  # benchmarks time the CPU
 REFERENCE = "bm3d"  # every other method is compared with it when it is in the run
 
 
@@ -53,11 +55,12 @@ def _channels(images) -> int:
 def _run_one(
     method: Method, noisy: torch.Tensor, sigma: float | None, precision: str
 ) -> torch.Tensor:
-    """Denoise one (1, C, H, W) image (sigma None: blind); networks may use bf16 autocast."""
+    """Denoise one (1, C, H, W) image (sigma None: blind); networks run as `denoise` runs them
+    on the CPU: channels_last, in fp32 or under bf16 autocast."""
     level = None if sigma is None else torch.tensor([sigma])
-    if method.kind == "network" and precision == "bf16":
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            x = noisy.contiguous(memory_format=torch.channels_last)
+    if method.kind == "network":
+        x = noisy.contiguous(memory_format=torch.channels_last)
+        with autocast(precision, CPU):
             return method.model(x, level).float().clamp(0, 1)
     return method.model(noisy, level).float().clamp(0, 1)
 
@@ -65,7 +68,7 @@ def _run_one(
 def _prepare(methods: Sequence[Method], precision: str) -> None:
     for method in methods:
         method.model.eval()
-        if method.kind == "network" and precision == "bf16":
+        if method.kind == "network" and use_channels_last(precision, CPU):
             method.model.to(memory_format=torch.channels_last)
 
 

@@ -19,7 +19,7 @@ from torch import Tensor, nn
 from ..errors import ConfigError, DataError, UnknownNameError, close_names
 from .ensemble import ENSEMBLE_SUFFIX, SelfEnsemble, split_ensemble
 from .levels import check_strength, parse_sigma
-from .precision import autocast, check_precision, resolve_precision
+from .precision import autocast, check_precision, resolve_precision, use_channels_last
 from .tiles import check_tiling, tiled_apply
 
 if TYPE_CHECKING:
@@ -202,16 +202,17 @@ class LoadedDenoiser:
 
     def _network(self):
         """The model as a function of image tensors: run on the model's device, in its
-        precision (bf16: channels_last too), returning float32."""
+        precision and memory layout (`precision.use_channels_last`), returning float32."""
         device = self.device
         has_weights = next(self.model.parameters(), None) is not None
         precision = resolve_precision(self.precision, device) if has_weights else "fp32"
-        if precision == "bf16":
+        channels_last = use_channels_last(precision, device)
+        if channels_last:
             self.model.to(memory_format=torch.channels_last)
 
         def call(image: Tensor, *extra: Tensor) -> Tensor:
             image = image.to(device)
-            if precision == "bf16" and image.dim() == 4:
+            if channels_last and image.dim() == 4:
                 image = image.contiguous(memory_format=torch.channels_last)
             with autocast(precision, device):
                 out = self.model(image, *(t.to(device) for t in extra))

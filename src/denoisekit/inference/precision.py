@@ -1,10 +1,16 @@
-"""Which number format a network runs in at inference: fp32, or bf16 autocast + channels_last.
+"""Which number format a network runs in at inference (fp32, or bf16 autocast) and in which
+memory layout.
 
 On a CPU with native bf16 (AVX512-BF16 / AMX) bf16 autocast runs the shipped DRUNet 2.3x
 faster than fp32 at a cost of 0.001 dB on CBSD68 at sigma 25 (README, "Speed on this CPU"), so
-`denoise` on the command line uses it by default (`auto`). Where bf16 is emulated it would be
-slower than fp32, so `auto` keeps fp32 there. Evaluation and benchmarks stay in fp32 unless
-told otherwise, and so does the Python API (`load(name, precision="auto")` opts in).
+`denoise` on the command line uses it by default (`auto`). Where bf16 is emulated it is 7-17x
+slower than fp32 (measured on an AVX2-only CPU), so `auto` keeps fp32 there. Evaluation and
+benchmarks stay in fp32 unless told otherwise, and so does the Python API
+(`load(name, precision="auto")` opts in).
+
+On a CPU, networks run channels_last in either precision: oneDNN's convolutions take that layout
+as it is, where an NCHW tensor is reordered around every convolution; on the AVX2 CPU it made
+the fp32 DRUNet about twice as fast at 256-512 pixel tiles. On a GPU only bf16 uses it.
 """
 
 from __future__ import annotations
@@ -37,6 +43,11 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     if check_precision(precision) == "auto":
         return "bf16" if native_bf16(device) else "fp32"
     return precision
+
+
+def use_channels_last(precision: str, device: torch.device) -> bool:
+    """Whether networks run with channels_last tensors for `precision` ("fp32"/"bf16")."""
+    return device.type == "cpu" or precision == "bf16"
 
 
 def autocast(precision: str, device: torch.device):
