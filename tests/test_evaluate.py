@@ -43,6 +43,31 @@ def test_pairs_hand_the_model_a_number_or_a_map():
     assert bool((varying.amax((1, 2, 3)) > varying.amin((1, 2, 3)) * 1.1).all())
 
 
+class SeesLayout(torch.nn.Module):
+    """A 3x3 convolution that records whether its input is channels_last."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(2, 2, 3, padding=1)
+        self.seen = []
+
+    def forward(self, noisy, sigma):
+        self.seen.append(noisy.is_contiguous(memory_format=torch.channels_last))
+        return self.conv(noisy)
+
+
+def test_pairs_follow_the_model_memory_layout():
+    images = [torch.rand(2, 12, 10, generator=torch.Generator().manual_seed(i)) for i in range(2)]
+    pairs = make_noisy_pairs(images, parse_noise("gaussian:0.1"), seed=0)
+    model = SeesLayout()
+    nchw, _ = denoise_pairs(model, pairs)
+    model.to(memory_format=torch.channels_last)
+    channels_last, _ = denoise_pairs(model, pairs)
+    assert model.seen == [False, True]
+    for a, b in zip(nchw, channels_last, strict=True):
+        torch.testing.assert_close(a, b)
+
+
 def test_checkpoint_trained_with_pixel_levels_is_evaluated_with_them(tmp_path):
     folder = tmp_path / "images"
     folder.mkdir()
