@@ -8,7 +8,7 @@ from torch import nn
 
 import denoisekit
 from denoisekit.errors import ConfigError
-from denoisekit.inference import LoadedDenoiser, ramp_window, tile_starts, tiled_apply
+from denoisekit.inference import LoadedDenoiser, ramp_window, tile_layout, tiled_apply
 from denoisekit.metrics import psnr
 
 # small tensors: one thread is faster, and immune to other jobs on a busy machine
@@ -26,14 +26,23 @@ def _smooth_noisy(height: int, width: int, channels: int = 1, sigma: float = 0.1
     return clean, (clean + sigma * noise).clamp(0, 1)
 
 
-@pytest.mark.parametrize("length,tile,overlap", [(100, 32, 8), (37, 7, 3), (33, 32, 31), (5, 9, 2)])
-def test_tile_starts_cover_with_overlap(length, tile, overlap):
-    starts = tile_starts(length, tile, overlap)
-    size = min(tile, length)
-    assert starts[0] == 0 and starts[-1] + size == length
-    for a, b in zip(starts, starts[1:], strict=False):
-        assert a + size - b >= overlap  # neighbours share at least `overlap` pixels
-        assert b > a
+def test_tile_layout_covers_with_overlap_and_the_fewest_tiles_of_at_most_tile():
+    for length in range(1, 90):
+        for tile in range(1, 40):
+            for overlap in range(tile):
+                size, starts = tile_layout(length, tile, overlap)
+                assert size <= min(tile, length) and starts[0] == 0
+                assert starts[-1] + size == length
+                for a, b in zip(starts, starts[1:], strict=False):
+                    assert b > a and a + size - b >= overlap  # neighbours share >= overlap
+                fewest = 1 if length <= tile else math.ceil((length - overlap) / (tile - overlap))
+                assert len(starts) == fewest
+
+
+def test_tile_layout_spreads_evenly_in_multiples_of_8():
+    assert tile_layout(2048, 512, 32) == (440, [0, 402, 804, 1206, 1608])  # not 5 x 512
+    assert tile_layout(1024, 512, 32) == (368, [0, 328, 656])  # two of 512 would share nothing
+    assert tile_layout(300, 512, 32) == (300, [0])
 
 
 def test_ramp_window_facing_ramps_sum_to_one():

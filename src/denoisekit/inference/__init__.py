@@ -16,7 +16,7 @@ from torch import nn
 
 from .batch import Summary, denoise_paths, plan, write_image
 from .loaded import LoadedDenoiser, load, named_models, parse_sigma
-from .tiles import check_tiling, ramp_window, tile_starts, tiled_apply
+from .tiles import check_tiling, ramp_window, tile_layout, tiled_apply
 
 __all__ = [
     "LoadedDenoiser",
@@ -29,7 +29,7 @@ __all__ = [
     "parse_sigma",
     "plan",
     "ramp_window",
-    "tile_starts",
+    "tile_layout",
     "tiled_apply",
     "write_image",
 ]

@@ -1,13 +1,16 @@
 """Tiled inference: run a model on overlapping tiles and blend them, so memory is bounded by the
 tile size instead of the image size (a 24-megapixel photo through a U-Net would need tens of GB).
 
-Tiles of `tile` x `tile` pixels step by `tile - overlap`; the last tile of a row or column is
-moved back to end on the image border, so every tile has the full size when the image is larger
-than a tile. Each tile's output is weighted by a window that rises from ~0 to 1 over the
-`overlap` pixels at every side shared with a neighbour (a half-cosine ramp; two facing ramps sum
-to exactly 1) and stays 1 elsewhere and along the image border. The output is the weighted sum
-divided by the summed weights, so tile edges, where a network sees zero padding and gives its
-worst answers, contribute little, and no seam is visible.
+Along each axis the image gets the fewest tiles of at most `tile` pixels whose neighbours share
+at least `overlap` pixels, all of one size (a multiple of 8 where it can be, since the U-Nets pad
+to that), spread evenly from border to border. Full-size tiles stepping by `tile - overlap`,
+the last one moved back onto the border, would compute more: a 2048-pixel side at `tile` 512
+takes 5 tiles either way, of 440 pixels instead of 512, so 26% fewer pixels go through the
+network on a 2048x2048 image. Each tile's output is weighted by a window that rises from ~0 to
+1 over the `overlap` pixels at every side shared with a neighbour (a half-cosine ramp) and stays
+1 elsewhere and along the image border; neighbours may share more than `overlap` pixels. The
+output is the weighted sum divided by the summed weights, so tile edges, where a network sees
+zero padding and gives its worst answers, contribute little, and no seam is visible.
 """
 
 from __future__ import annotations
@@ -44,12 +47,19 @@ def check_tiling(tile: int | None, overlap: int) -> int | None:
     return tile
 
 
-def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
-    """Start offsets of tiles of size `tile` covering [0, length), neighbours sharing >= overlap."""
+def tile_layout(length: int, tile: int, overlap: int) -> tuple[int, list[int]]:
+    """(size, starts) of the tiles covering [0, length): the fewest tiles of at most `tile`
+    pixels whose neighbours share >= `overlap` pixels, of one size, spread evenly."""
     if length <= tile:
-        return [0]
-    stride = tile - overlap
-    return [*range(0, length - tile, stride), length - tile]
+        return length, [0]
+    count = math.ceil((length - overlap) / (tile - overlap))
+    # The smallest size whose `count` tiles still cover the length with that overlap.
+    size = min(tile, _round_up(math.ceil((length + (count - 1) * overlap) / count), 8))
+    return size, [i * (length - size) // (count - 1) for i in range(count)]
+
+
+def _round_up(value: int, multiple: int) -> int:
+    return -(-value // multiple) * multiple
 
 
 def ramp_window(size: int, overlap: int, *, rise: bool, fall: bool) -> Tensor:
@@ -83,8 +93,7 @@ def tiled_apply(
     height, width = image.shape[-2:]
     if tile is None or (height <= tile and width <= tile):
         return fn(image).to(image.device, torch.float32)
-    ys, xs = tile_starts(height, tile, overlap), tile_starts(width, tile, overlap)
-    th, tw = min(tile, height), min(tile, width)
+    (th, ys), (tw, xs) = tile_layout(height, tile, overlap), tile_layout(width, tile, overlap)
     out: Tensor | None = None
     weight = torch.zeros(height, width, device=image.device)
     wxs = [ramp_window(tw, overlap, rise=x > 0, fall=x + tw < width) for x in xs]
