@@ -197,6 +197,7 @@ def evaluate_checkpoint(
     from .inference.ensemble import SelfEnsemble, split_ensemble
     from .inference.fusion import NoisyPixelFusion
     from .inference.loaded import named_models
+    from .inference.precision import use_channels_last
     from .noise import parse_noise
     from .pretrained import resolve_weights
     from .registry import create_model
@@ -214,7 +215,8 @@ def evaluate_checkpoint(
         model, meta = create_model(plain), {}
     else:
         model, meta = load_checkpoint(resolve_weights(plain, "--checkpoint"), fusion=fusion)
-    model.to(memory_format=torch.channels_last)  # as `denoise` runs it on a CPU: same results
+    if use_channels_last("fp32", torch.device("cpu")):  # as `denoise` runs it: same results
+        model.to(memory_format=torch.channels_last)
     fused = model  # a Noise2Void model's fusion sits inside the ensemble
     model = SelfEnsemble(model) if ensemble else model
     trained = meta.get("config", {})

@@ -56,10 +56,12 @@ def _run_one(
     method: Method, noisy: torch.Tensor, sigma: float | None, precision: str
 ) -> torch.Tensor:
     """Denoise one (1, C, H, W) image (sigma None: blind); networks run as `denoise` runs them
-    on the CPU: channels_last, in fp32 or under bf16 autocast."""
+    on the CPU: in `use_channels_last`'s layout, in fp32 or under bf16 autocast."""
     level = None if sigma is None else torch.tensor([sigma])
     if method.kind == "network":
-        x = noisy.contiguous(memory_format=torch.channels_last)
+        x = noisy
+        if use_channels_last(precision, CPU):  # as `_prepare` laid out the weights
+            x = noisy.contiguous(memory_format=torch.channels_last)
         with autocast(precision, CPU):
             return method.model(x, level).float().clamp(0, 1)
     return method.model(noisy, level).float().clamp(0, 1)
