@@ -41,6 +41,9 @@ class DataConfig:
     # self-supervised objectives with a noise.train spec: draw the noise once per training
     # image (seeded) and reuse it every epoch, instead of fresh noise each epoch
     fixed_noise: bool = False
+    # DataLoader worker processes cutting training patches; 0 cuts them in the training process,
+    # which keeps up with a CPU but not with a GPU
+    workers: int = 0
 
 
 @dataclass

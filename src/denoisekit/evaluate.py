@@ -122,9 +122,17 @@ def protocol(noise: NoiseModel, seed: int, **extra: Any) -> dict[str, Any]:
     }
 
 
-def evaluate_pairs(model: nn.Module, pairs: NoisyPairs, *, batch_size: int = 16) -> dict[str, Any]:
-    """Metrics of the model's outputs and of the noisy input, per image and summarized."""
-    outputs, seconds = denoise_pairs(model, pairs, batch_size=batch_size)
+def evaluate_pairs(
+    model: nn.Module,
+    pairs: NoisyPairs,
+    *,
+    batch_size: int = 16,
+    device: str | torch.device = "cpu",
+) -> dict[str, Any]:
+    """Metrics of the model's outputs and of the noisy input, per image and summarized.
+
+    `device` is where the model's weights are (training validates on the training device)."""
+    outputs, seconds = denoise_pairs(model, pairs, batch_size=batch_size, device=device)
     model_scores = score(outputs, pairs.clean)
     noisy_scores = score(pairs.noisy, pairs.clean)
     return {

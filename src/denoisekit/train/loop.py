@@ -127,15 +127,23 @@ def _train_loader(config: RunConfig, train_set, objective, noise) -> tuple[Any, 
                 f"training images of {d.train!r} differ in size; set data.patch_size or data.size"
             )
         dataset = train_set  # an ImageSet yields (C, H, W) tensors, like PatchDataset
+    if d.workers < 0:
+        raise ConfigError(f"data.workers must be >= 0, got {d.workers}")
     batch = min(config.train.batch_size, len(dataset))
-    return DataLoader(
-        dataset, batch_size=batch, shuffle=True, drop_last=len(dataset) > batch
-    ), dataset
+    loader = DataLoader(
+        dataset,
+        batch_size=batch,
+        shuffle=True,
+        drop_last=len(dataset) > batch,
+        num_workers=d.workers,
+        pin_memory=d.workers > 0 and torch.cuda.is_available(),
+    )
+    return loader, dataset
 
 
-def _validate(model, pairs, loss_fn, t) -> tuple[float, float, float]:
+def _validate(model, pairs, loss_fn, t, device) -> tuple[float, float, float]:
     """(loss against the clean images, mean PSNR, mean SSIM) on the fixed validation pairs."""
-    val = evaluate_pairs(model, pairs, batch_size=t.eval_batch_size)
+    val = evaluate_pairs(model, pairs, batch_size=t.eval_batch_size, device=device)
     outputs = zip(val["outputs"], pairs.clean, strict=True)
     loss = float(torch.stack([loss_fn(o[None], c[None]) for o, c in outputs]).mean())
     return loss, val["summary"]["psnr"]["mean"], val["summary"]["ssim"]["mean"]
@@ -339,7 +347,7 @@ def train(
         train_loss = running / max(count, 1)
 
         if eval_noise:
-            val_loss, val_psnr, val_ssim = _validate(val_model, val_pairs, loss_fn, t)
+            val_loss, val_psnr, val_ssim = _validate(val_model, val_pairs, loss_fn, t, fabric.device)
         else:  # PSNR/SSIM need clean images: left empty in metrics.csv
             val_loss = validation_loss(raw_model, objective, val_views, config.seed)
             val_psnr = val_ssim = None

@@ -1,0 +1,104 @@
+"""Time one training step (forward, MSE loss, backward, Adam) of a network on CPU or GPU.
+
+    python benchmarks/train_step_speed.py --model drunet --kwargs '{"blocks": 3}' \\
+        --channels 1,3 --batch 32,64,128 [--patch 128] [--device cuda] [--out runs/bench]
+
+The step alone, on patches already on the device, with noise drawn there: the ceiling that
+`denoisekit train` reaches only when its data side keeps up. bf16 autocast + channels_last where
+the device computes bf16 natively (`train.precision: auto`), fp32 otherwise. Median of `--steps`
+timed steps after 5 warm-up steps; writes OUT/train_step_speed.json and prints one line per case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from denoisekit.files import atomic_write_json
+from denoisekit.registry import count_parameters, create_model
+from denoisekit.train.loop import resolve_precision
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def time_steps(model, clean: torch.Tensor, bf16: bool, steps: int) -> float:
+    """Median seconds per training step on `clean` (B, C, p, p), after 5 untimed steps."""
+    device = clean.device
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    times = []
+    for i in range(steps + 5):
+        _sync(device)
+        start = time.perf_counter()
+        sigma = torch.rand(clean.shape[0], device=device) * 0.2
+        noisy = clean + sigma[:, None, None, None] * torch.randn_like(clean)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            loss = (model(noisy, sigma).float() - clean).square().mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        _sync(device)
+        if i >= 5:
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="drunet")
+    parser.add_argument("--kwargs", default="{}", help="JSON constructor arguments")
+    parser.add_argument("--channels", default="1,3", help="comma-separated: 1 gray, 3 colour")
+    parser.add_argument("--batch", default="32,64", help="comma-separated batch sizes")
+    parser.add_argument("--patch", type=int, default=128)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--out", type=Path, default=Path("runs/bench"))
+    args = parser.parse_args()
+
+    device = torch.device(args.device)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its kernels
+    bf16 = resolve_precision("auto", device.type) == "bf16-mixed"
+    rows = []
+    for channels in (int(c) for c in args.channels.split(",")):
+        kwargs = {**json.loads(args.kwargs), "in_channels": channels}
+        model = create_model(args.model, **kwargs).to(device)
+        if bf16:
+            model = model.to(memory_format=torch.channels_last)
+        for batch in (int(b) for b in args.batch.split(",")):
+            clean = torch.rand(batch, channels, args.patch, args.patch, device=device)
+            if bf16:
+                clean = clean.contiguous(memory_format=torch.channels_last)
+            seconds = time_steps(model, clean, bf16, args.steps)
+            rows.append(
+                {
+                    "model": args.model,
+                    "kwargs": kwargs,
+                    "params": count_parameters(model),
+                    "batch": batch,
+                    "patch": args.patch,
+                    "ms_per_step": round(seconds * 1000, 2),
+                    "patches_per_s": round(batch / seconds),
+                }
+            )
+            print(
+                f"{args.model} {kwargs} batch {batch}: {seconds * 1000:.1f} ms/step, "
+                f"{batch / seconds:.0f} patches/s",
+                flush=True,
+            )
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    report = {"device": name, "bf16": bf16, "torch": torch.__version__, "rows": rows}
+    out = args.out / "train_step_speed.json"
+    atomic_write_json(out, report)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
