@@ -347,7 +347,9 @@ def train(
         train_loss = running / max(count, 1)
 
         if eval_noise:
-            val_loss, val_psnr, val_ssim = _validate(val_model, val_pairs, loss_fn, t, fabric.device)
+            val_loss, val_psnr, val_ssim = _validate(
+                val_model, val_pairs, loss_fn, t, fabric.device
+            )
         else:  # PSNR/SSIM need clean images: left empty in metrics.csv
             val_loss = validation_loss(raw_model, objective, val_views, config.seed)
             val_psnr = val_ssim = None
