@@ -10,7 +10,7 @@ import torch
 import denoisekit
 from denoisekit import pretrained
 from denoisekit.cli import main
-from denoisekit.errors import DataError, UnknownNameError
+from denoisekit.errors import ConfigError, DataError, UnknownNameError
 from denoisekit.inference import LoadedDenoiser
 from denoisekit.train.checkpoint import save_checkpoint
 
@@ -206,3 +206,36 @@ def test_measured_summary_reads_both_forms():
     assert pretrained.measured_summary(nested) == "bsd68 sigma 15/25/50: 31.57/29.13/26.20 dB"
     assert pretrained.measured_summary({"set12 sigma=25": 30.1}) == "set12 sigma=25 30.10 dB"
     assert pretrained.measured_summary(None) == ""
+
+
+def _configs_starting_from_shipped_weights() -> list:
+    """(file, run config) for every config in configs/ whose `train.init` names shipped weights."""
+    from denoisekit.config import load_experiment_config, load_run_config, read_yaml
+
+    found = []
+    for path in sorted((Path(__file__).resolve().parents[1] / "configs").rglob("*.yaml")):
+        data = read_yaml(path)
+        if "runs" in data:
+            experiment = load_experiment_config(path)
+            configs = [experiment.run_config(run) for run in experiment.runs]
+        else:
+            configs = [load_run_config(path)]
+        found += [(path.name, c) for c in configs if c.train.init in _shipped()]
+    return found
+
+
+def test_configs_that_start_from_shipped_weights_still_load_them(monkeypatch):
+    """Shipped weights that change architecture (more blocks) must not strand a recipe."""
+    from denoisekit.train.checkpoint import initial_weights
+
+    monkeypatch.delenv(pretrained.WEIGHTS_ENV, raising=False)
+    found = _configs_starting_from_shipped_weights()
+    assert found, "no config starts from shipped weights: this test checks nothing"
+    for name, config in found:
+        grow_into = None
+        if config.train.grow:
+            grow_into = denoisekit.create_model(config.model.name, **config.model.kwargs)
+        try:
+            initial_weights(config.train.init, config.model.name, config.model.kwargs, grow_into)
+        except ConfigError as e:
+            pytest.fail(f"{name}, run {config.name}: {e}")
