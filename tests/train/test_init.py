@@ -1,9 +1,7 @@
 """`train.init` / `--init`: start a training from saved weights with a fresh optimizer."""
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from denoisekit import create_model
 from denoisekit.config import load_run_config
@@ -36,12 +34,8 @@ def test_initial_weights_loads_a_checkpoint_and_refuses_mismatches(tmp_path):
         initial_weights("gray-blindd", "drunet", {})
 
 
-def test_training_starts_from_the_init_weights(tmp_path):
-    folder = tmp_path / "images"
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(6):
-        Image.fromarray(rng.integers(0, 255, (16, 16), dtype=np.uint8)).save(folder / f"{i}.png")
+def test_training_starts_from_the_init_weights(tmp_path, gray_folder):
+    folder = gray_folder
     model, path = _saved(tmp_path)
     config = load_run_config(
         None,

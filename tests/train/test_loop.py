@@ -1,9 +1,7 @@
 """The training loop: DataLoader workers change nothing but speed; bad loader settings refused."""
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from denoisekit.config import load_run_config
 from denoisekit.errors import ConfigError
@@ -30,28 +28,17 @@ def _config(folder, *extra):
     )
 
 
-@pytest.fixture
-def folder(tmp_path):
-    path = tmp_path / "images"
-    path.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(6):
-        Image.fromarray(rng.integers(0, 255, (20, 24), dtype=np.uint8)).save(path / f"{i}.png")
-    return path
-
-
-def test_workers_cut_the_same_patches_as_the_training_process(tmp_path, folder):
+def test_workers_cut_the_same_patches_as_the_training_process(tmp_path, gray_folder):
     # each patch is seeded by (seed, epoch, index), so worker processes train the same weights
     states = []
     for workers in (0, 2):
-        result = train(
-            _config(folder, f"data.workers={workers}"), tmp_path / f"w{workers}", progress=False
-        )
+        config = _config(gray_folder, f"data.workers={workers}")
+        result = train(config, tmp_path / f"w{workers}", progress=False)
         states.append(load_checkpoint(result.out_dir / "last.safetensors")[0].state_dict())
     for key, value in states[0].items():
         assert torch.equal(states[1][key], value), key
 
 
-def test_negative_workers_are_refused(tmp_path, folder):
+def test_negative_workers_are_refused(tmp_path, gray_folder):
     with pytest.raises(ConfigError, match="data.workers"):
-        train(_config(folder, "data.workers=-1"), tmp_path / "run", progress=False)
+        train(_config(gray_folder, "data.workers=-1"), tmp_path / "run", progress=False)
