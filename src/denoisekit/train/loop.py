@@ -127,8 +127,6 @@ def _train_loader(config: RunConfig, train_set, objective, noise) -> tuple[Any, 
                 f"training images of {d.train!r} differ in size; set data.patch_size or data.size"
             )
         dataset = train_set  # an ImageSet yields (C, H, W) tensors, like PatchDataset
-    if d.workers < 0:
-        raise ConfigError(f"data.workers must be >= 0, got {d.workers}")
     batch = min(config.train.batch_size, len(dataset))
     loader = DataLoader(
         dataset,
@@ -181,6 +179,8 @@ def train(
     t = config.train
     if t.epochs < 1 or t.batch_size < 1 or t.lr <= 0:
         raise ConfigError("train.epochs and train.batch_size must be >= 1 and train.lr > 0")
+    if config.data.workers < 0:
+        raise ConfigError(f"data.workers must be >= 0, got {config.data.workers}")
     if t.num_threads:
         torch.set_num_threads(t.num_threads)
     precision = resolve_precision(t.precision, t.accelerator)
