@@ -35,12 +35,11 @@ def test_initial_weights_loads_a_checkpoint_and_refuses_mismatches(tmp_path):
 
 
 def test_training_starts_from_the_init_weights(tmp_path, gray_folder):
-    folder = gray_folder
     model, path = _saved(tmp_path)
     config = load_run_config(
         None,
         [
-            f"data.train={folder}",
+            f"data.train={gray_folder}",
             "data.channels=1",
             "model.name=unet",
             "model.kwargs={base_channels: 4, depth: 2, in_channels: 1, out_channels: 1}",
