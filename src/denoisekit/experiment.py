@@ -78,7 +78,8 @@ def run_experiment(
     """Train (or reuse) every run, test each on the shared test set, write results and report."""
     from .data import load_dataset
     from .report import write_report
-    from .train.loop import load_splits, train
+    from .train.data import load_splits
+    from .train.loop import train
 
     out_dir = output_folder(out_dir)
     names = list(exp.runs)

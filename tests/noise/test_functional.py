@@ -16,6 +16,7 @@ from denoisekit.noise import (
     ramp,
     salt_pepper,
     speckle,
+    uniform_sigma,
 )
 
 LEVELS = (0.05, 0.2, 0.5, 0.8)
@@ -165,7 +166,7 @@ def test_correlated_gaussian_channel_std_and_correlation():
         correlated_gaussian(clean, 0.1, 1.5)
 
 
-@pytest.mark.parametrize(
+RANDOM_NOISES = pytest.mark.parametrize(
     "fn",
     [
         lambda x, g: gaussian(x, 0.1, generator=g),
@@ -175,10 +176,28 @@ def test_correlated_gaussian_channel_std_and_correlation():
         lambda x, g: salt_pepper(x, 0.2, generator=g),
         lambda x, g: gaussian_ramp(x, 0.0, 0.2, 30, generator=g),
         lambda x, g: correlated_gaussian(x, 0.1, 0.5, generator=g),
+        lambda x, g: uniform_sigma(2, 0.0, 0.2, generator=g),
     ],
-    ids=["gaussian", "poisson", "poisson_gaussian", "speckle", "salt_pepper", "ramp", "corr"],
+    ids=["gaussian", "poisson", "pg", "speckle", "salt_pepper", "ramp", "corr", "uniform_sigma"],
 )
+
+
+@RANDOM_NOISES
 def test_same_seed_same_noise(fn):
     clean = torch.rand(2, 3, 24, 20, generator=_gen(9))
     assert torch.equal(fn(clean, _gen(1)), fn(clean, _gen(1)))
     assert not torch.equal(fn(clean, _gen(1)), fn(clean, _gen(2)))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@RANDOM_NOISES
+def test_a_cuda_generator_draws_on_the_gpu_and_repeats(fn):
+    # training on a GPU draws its noise there (train/loop.py); nothing may fall back to the host
+    def gen(seed):
+        return torch.Generator(device="cuda").manual_seed(seed)
+
+    clean = torch.rand(2, 3, 24, 20, generator=_gen(9)).cuda()
+    out = fn(clean, gen(1))
+    assert out.device.type == "cuda"
+    assert torch.equal(out, fn(clean, gen(1)))
+    assert not torch.equal(out, fn(clean, gen(2)))

@@ -322,3 +322,16 @@ def test_unbatched_images_and_exponent_signs():
     model = parse_noise("gaussian:1e+1/255+jpeg:90")  # the '+' of an exponent joins nothing
     assert [s.kind for s in model.stages] == ["gaussian", "jpeg"]
     assert model.stages[0].ranges[0][0] == pytest.approx(10 / 255)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("level", ["image", "pixel", "auto"])
+def test_a_cuda_generator_keeps_noise_and_level_on_the_gpu(level):
+    # a level copied back to the host would make every training step wait for the GPU
+    spec = "gaussian:0-0.2+poisson-gaussian:a=0-0.01,b=0.0004+salt-pepper:0.01"
+    noise = parse_noise(spec, clip=True, level=level)
+    clean = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(0)).cuda()
+    noisy, sigma = noise(clean, torch.Generator(device="cuda").manual_seed(1))
+    assert noisy.device.type == sigma.device.type == "cuda"
+    again, _ = noise(clean, torch.Generator(device="cuda").manual_seed(1))
+    assert torch.equal(noisy, again)

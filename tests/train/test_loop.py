@@ -1,11 +1,12 @@
-"""The training loop: DataLoader workers change nothing but speed; bad loader settings refused."""
+"""The training loop: DataLoader workers change nothing but speed; bad loader settings refused;
+a diverging loss stops training with one clear error and writes no checkpoint."""
 
 import pytest
 import torch
 
 from denoisekit.config import load_run_config
-from denoisekit.errors import ConfigError
-from denoisekit.train import train
+from denoisekit.errors import ConfigError, DataError
+from denoisekit.train import loop, train
 from denoisekit.train.checkpoint import load_checkpoint
 
 
@@ -42,3 +43,47 @@ def test_workers_cut_the_same_patches_as_the_training_process(tmp_path, gray_fol
 def test_negative_workers_are_refused(tmp_path, gray_folder):
     with pytest.raises(ConfigError, match="data.workers"):
         train(_config(gray_folder, "data.workers=-1"), tmp_path / "run", progress=False)
+
+
+class _Poisoned:
+    """An objective whose loss turns to nan from the `after`-th call (a diverging run)."""
+
+    def __init__(self, objective, after):
+        self.objective, self.after, self.calls = objective, after, 0
+
+    def __getattr__(self, name):
+        return getattr(self.objective, name)
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        loss = self.objective(*args, **kwargs)
+        return loss * float("nan") if self.calls > self.after else loss
+
+
+@pytest.mark.parametrize("after", [0, loop.SYNC_EVERY + 3])
+def test_a_diverging_loss_stops_training_and_writes_no_checkpoint(
+    tmp_path, gray_folder, monkeypatch, after
+):
+    # the loss is read back only every SYNC_EVERY steps; a nan between reads is still caught
+    real = loop.get_objective
+    monkeypatch.setattr(loop, "get_objective", lambda *a, **k: _Poisoned(real(*a, **k), after))
+    config = _config(gray_folder, "data.patches_per_image=64", "train.batch_size=2")
+    with pytest.raises(DataError, match="diverged at epoch 1.*lower train.lr"):
+        train(config, tmp_path / "run", progress=False)
+    assert not list((tmp_path / "run").glob("*.safetensors"))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("objective", ["supervised", "noise2void", "neighbor2neighbor"])
+def test_training_on_a_gpu_draws_everything_there_and_repeats(tmp_path, gray_folder, objective):
+    # a random draw left on the host would fail here: a CUDA generator cannot fill a CPU tensor
+    states = []
+    for name in ("a", "b"):
+        config = _config(
+            gray_folder, "train.accelerator=cuda", f"train.objective={objective}", "seed=3"
+        )
+        result = train(config, tmp_path / name, progress=False)
+        assert result.history[0]["train_loss"] > 0
+        states.append(load_checkpoint(result.out_dir / "last.safetensors")[0].state_dict())
+    for key, value in states[0].items():
+        assert torch.allclose(states[1][key], value, atol=1e-5), key

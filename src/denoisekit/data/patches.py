@@ -33,7 +33,7 @@ def augment(x: Tensor, generator: torch.Generator) -> Tensor:
 
     The same transform hits every leading index, so stack a clean/noisy pair to keep it aligned.
     """
-    k = int(torch.randint(8, (1,), generator=generator))
+    k = int(torch.randint(8, (1,), generator=generator, device=generator.device))
     return dihedral(x, k)
 
 

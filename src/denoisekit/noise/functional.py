@@ -3,8 +3,9 @@
 `sigma` is a standard deviation in image units ([0, 1] scale): 25/255 on the 0-255 scale is
 `sigma=25/255`. Randomness comes only from the explicit `generator`, so a caller decides whether
 noise repeats (evaluation: one generator seeded per image) or is fresh (training: per epoch).
-Random numbers are drawn on the CPU (where a `torch.Generator()` lives) and moved to the input's
-device, so the same seed gives the same noise on every device.
+Random numbers are drawn where the generator lives and moved to the input's device: a CPU
+`torch.Generator()` (evaluation, `denoisekit noise`) gives the same noise on every device, and
+a CUDA one (training on a GPU) keeps the drawing off the host, where it would stall the GPU.
 
 Every parameter is a Python number or a (B,) tensor, one value per image. No function clips
 its output unless the noise itself is bounded (salt-and-pepper, quantize); see `clip`.
@@ -44,8 +45,14 @@ def check_batch(clean: Tensor) -> None:
         raise ValueError(f"noise takes float images in [0, 1], got {clean.dtype}")
 
 
+def generator_device(generator: torch.Generator | None) -> torch.device:
+    """Where `generator` draws its numbers (the CPU without one)."""
+    return torch.device("cpu") if generator is None else generator.device
+
+
 def _randn(clean: Tensor, generator: torch.Generator | None) -> Tensor:
-    noise = torch.randn(clean.shape, generator=generator, dtype=clean.dtype, device="cpu")
+    device = generator_device(generator)
+    noise = torch.randn(clean.shape, generator=generator, dtype=clean.dtype, device=device)
     return noise.to(clean.device)
 
 
@@ -80,7 +87,7 @@ def poisson(
     p = _per_image(peak, clean, "peak")
     if (p <= 0).any():
         raise ValueError(f"peak must be > 0, got {p.min().item():g}")
-    rate = (clean.clamp(min=0) * p).detach().to("cpu", torch.float32)
+    rate = (clean.clamp(min=0) * p).detach().to(generator_device(generator), torch.float32)
     counts = torch.poisson(rate, generator=generator).to(clean.device, clean.dtype)
     return counts / p
 
@@ -103,7 +110,8 @@ def poisson_gaussian(
     ga = _per_image(a, clean, "a")
     gb = _per_image(b, clean, "b")
     rate = torch.where(ga > 0, clean.clamp(min=0) / ga.clamp(min=1e-30), torch.zeros_like(clean))
-    counts = torch.poisson(rate.detach().to("cpu", torch.float32), generator=generator)
+    rate = rate.detach().to(generator_device(generator), torch.float32)
+    counts = torch.poisson(rate, generator=generator)
     shot = torch.where(ga > 0, ga * counts.to(clean.device, clean.dtype), clean)
     return shot + gb.sqrt() * _randn(clean, generator)
 
@@ -208,7 +216,9 @@ def salt_pepper(
     if (amt > 1).any() or (rat > 1).any():
         raise ValueError("amount and ratio must be in [0, 1]")
     b, _, h, w = clean.shape
-    u = torch.rand((b, 2, h, w), generator=generator, dtype=torch.float64).to(clean.device)
+    device = generator_device(generator)
+    u = torch.rand((b, 2, h, w), generator=generator, dtype=torch.float64, device=device)
+    u = u.to(clean.device)
     replaced = u[:, :1] < amt
     salt = (u[:, 1:] < rat).to(clean.dtype)
     return torch.where(replaced, salt, clean)
@@ -217,8 +227,11 @@ def salt_pepper(
 def uniform_sigma(
     batch: int, low: float, high: float, *, generator: torch.Generator | None = None
 ) -> Tensor:
-    """(B,) noise levels drawn uniformly from [low, high], for blind training."""
-    return low + (high - low) * torch.rand(batch, generator=generator, dtype=torch.float64).float()
+    """(B,) noise levels drawn uniformly from [low, high], for blind training, on the
+    generator's device."""
+    device = generator_device(generator)
+    u = torch.rand(batch, generator=generator, dtype=torch.float64, device=device)
+    return low + (high - low) * u.float()
 
 
 def clip(noisy: Tensor) -> Tensor:

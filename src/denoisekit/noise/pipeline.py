@@ -95,12 +95,13 @@ class Stage:
         return Stage(self.kind, tuple((v, v) for v in mid.values()))
 
     def draw(self, n: int, generator: torch.Generator | None) -> dict[str, Tensor]:
-        """(n,) values per parameter: fixed ones repeated, ranges drawn uniformly per image
-        (integer parameters rounded). Only ranges consume random numbers."""
+        """(n,) values per parameter, on the generator's device: fixed ones repeated, ranges
+        drawn uniformly per image (integer parameters rounded). Only ranges consume random
+        numbers."""
         out = {}
         for param, (lo, hi) in zip(KINDS[self.kind].params, self.ranges, strict=True):
             if lo == hi:
-                value = torch.full((n,), lo)
+                value = torch.full((n,), lo, device=nf.generator_device(generator))
             else:
                 value = nf.uniform_sigma(n, lo, hi, generator=generator)
             out[param.name] = value.round() if param.integer else value
@@ -211,35 +212,38 @@ class NoiseModel:
     ) -> tuple[Tensor, Tensor]:
         """Apply every stage in order to `clean` (B, C, H, W) in [0, 1].
 
-        Returns the noisy batch and a (B,) float32 CPU tensor: the effective noise std of each
-        image in [0, 1] units, the square root of the summed variances the stages added (a
-        gaussian stage: its sigma; poisson: sqrt(mean(x) / peak); poisson-gaussian:
-        sqrt(a * mean(x) + b); speckle: sigma * rms(x); salt-pepper: its expected root mean
-        square change; jpeg, quantize: the measured root mean square change; motion blur: 0),
-        each measured on that stage's input. Noise-level-aware models take it as their map.
-        With `level="pixel"` the second result is instead the (B, 1, H, W) `level_map` of the
-        noisy batch; with `level="auto"` the (B,) `estimate_sigma` of each noisy image.
+        Returns the noisy batch and a (B,) float32 tensor on the generator's device (the CPU
+        without one; a copy back to the host would make the caller wait for a GPU): the
+        effective noise std of each image in [0, 1] units, the square root of the summed
+        variances the stages added (a gaussian stage: its sigma; poisson: sqrt(mean(x) /
+        peak); poisson-gaussian: sqrt(a * mean(x) + b); speckle: sigma * rms(x); salt-pepper:
+        its expected root mean square change; jpeg, quantize: the measured root mean square
+        change; motion blur: 0), each measured on that stage's input. Noise-level-aware
+        models take it as their map. With `level="pixel"` the second result is instead the
+        (B, 1, H, W) `level_map` of the noisy batch; with `level="auto"` the (B,)
+        `estimate_sigma` of each noisy image.
         """
         try:
             nf.check_batch(clean)
         except ValueError as e:
             raise DataError(str(e)) from None
         n = clean.shape[0]
+        device = nf.generator_device(generator)
         x, levels, drawn = clean, [], []
         for stage in self.stages:
             kind = KINDS[stage.kind]
             params = stage.draw(n, generator)
             y = kind.apply(x, params, generator)
             if self.level == "image":  # the other forms read the level from the noisy result
-                levels.append(kind.level(x, y, params).detach().float().cpu())
+                levels.append(kind.level(x, y, params).detach().float().to(device))
             drawn.append(params)
             x = y
         if self.clip:
             x = nf.clip(x)
         if self.level == "pixel":
-            return x, self.level_map(x, drawn).cpu()
+            return x, self.level_map(x, drawn).to(device)
         if self.level == "auto":
-            return x, estimate_sigma(x).float().cpu().clamp(0.0, 1.0)
+            return x, estimate_sigma(x).float().to(device).clamp(0.0, 1.0)
         if len(levels) == 1:
             sigma = levels[0]
         else:

@@ -1,7 +1,10 @@
 """The training loop, run by Lightning Fabric (devices, DDP, precision).
 
-Noise is drawn fresh every epoch from a generator seeded by (seed, epoch, rank); validation noise
-is fixed per image (seed + index) so validation PSNR is comparable across epochs and runs.
+Noise is drawn fresh every epoch from a generator seeded by (seed, epoch, rank) on the training
+device (so a GPU run draws its noise on the GPU: the same seed repeats on the same kind of
+device, not across kinds); validation noise is fixed per image (seed + index), drawn on the
+CPU, so validation PSNR is comparable across epochs, runs and devices. The loss is read back
+from the device every `SYNC_EVERY` steps, not every step, so the host can queue work ahead.
 Validation runs in fp32 on the unwrapped module even when training uses bf16 autocast.
 `train.objective` turns each batch into a loss (`objectives.py`); the self-supervised ones get
 their noisy-only data and, without clean validation images, their validation from `selfsup.py`.
@@ -19,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch.utils.data import DataLoader
 
 from ..config import RunConfig, save_yaml, to_dict
 from ..errors import ConfigError, DataError
@@ -36,18 +38,19 @@ from .checkpoint import (
     read_meta,
     save_checkpoint,
 )
+from .data import load_splits, train_loader
 from .losses import get_loss
 from .objectives import Batch, get_objective
 from .selfsup import (
     check_objective_config,
     is_none,
-    shot_dataset,
     shots_to_batch,
     validation_loss,
     validation_noise_spec,
     validation_views,
 )
 
+SYNC_EVERY = 25  # training steps between reads of the loss from the device
 HISTORY_FIELDS = ["epoch", "train_loss", "val_loss", "val_psnr", "val_ssim", "lr", "seconds"]
 
 
@@ -82,61 +85,9 @@ def resolve_precision(precision: str, accelerator: str) -> str:
     return "bf16-mixed" if native_bf16(torch.device("cpu")) else "32-true"
 
 
-def load_splits(config: RunConfig, data_root: str | None = None):
-    """(train, val) ImageSets as the config describes them; BurstSets (data.bursts) for
-    noise2noise on noisy shots only (`noise.train: none`)."""
-    from ..data import load_dataset
-    from ..data.bursts import load_bursts
-
-    d = config.data
-    common = dict(root=data_root or d.root, size=d.size, channels=d.channels, skip_bad=d.skip_bad)
-    if config.train.objective == "noise2noise" and is_none(config.noise.train):
-        # noisy shots only: data.train is a burst folder, a subfolder of >= 2 shots per scene
-        shots = dict(size=d.size, channels=d.channels)
-        train = load_bursts(d.train, split="train", limit=d.limit, **shots)
-        if d.val and validation_noise_spec(config):  # a clean validation set
-            val = load_dataset(d.val, split="val", limit=d.eval_limit, **common)
-        else:
-            val = load_bursts(d.val or d.train, split="val", limit=d.eval_limit, **shots)
-    else:
-        train = load_dataset(d.train, split="train", limit=d.limit, **common)
-        val = load_dataset(d.val or d.train, split="val", limit=d.eval_limit, **common)
-    if len(train) == 0 or len(val) == 0:
-        raise DataError(f"data {d.train!r} gave {len(train)} training / {len(val)} val images")
-    return train, val
-
-
-def _train_loader(config: RunConfig, train_set, objective, noise) -> tuple[Any, Any]:
-    """DataLoader over clean training images or patches (supervised) or over noisy shots
-    (B, S, C, p, p) (self-supervised, `selfsup.shot_dataset`); returns (loader, dataset)."""
-    from ..data.patches import PatchDataset
-
-    d = config.data
-    if objective.supervised and len({img.shape[0] for img in train_set.images}) > 1:
-        raise ConfigError(
-            f"training images of {d.train!r} mix gray and colour; set data.channels to 1 or 3"
-        )
-    if not objective.supervised:
-        dataset = shot_dataset(config, train_set, noise, objective)
-    elif d.patch_size:
-        dataset = PatchDataset(train_set, d.patch_size, d.patches_per_image, augment=d.augment)
-    else:
-        shapes = {tuple(img.shape) for img in train_set.images}
-        if len(shapes) > 1:
-            raise ConfigError(
-                f"training images of {d.train!r} differ in size; set data.patch_size or data.size"
-            )
-        dataset = train_set  # an ImageSet yields (C, H, W) tensors, like PatchDataset
-    batch = min(config.train.batch_size, len(dataset))
-    loader = DataLoader(
-        dataset,
-        batch_size=batch,
-        shuffle=True,
-        drop_last=len(dataset) > batch,
-        num_workers=d.workers,
-        pin_memory=d.workers > 0 and torch.cuda.is_available(),
-    )
-    return loader, dataset
+def _check_finite(finite: torch.Tensor, epoch: int) -> None:
+    if not bool(finite):
+        raise DataError(f"training diverged at epoch {epoch} (loss nan or inf); lower train.lr")
 
 
 def _validate(model, pairs, loss_fn, t, device) -> tuple[float, float, float]:
@@ -233,7 +184,7 @@ def train(
     fabric.seed_everything(config.seed)
 
     train_set, val_set = datasets or load_splits(config, data_root)
-    loader, dataset = _train_loader(config, train_set, objective, noise)
+    loader, dataset = train_loader(config, train_set, objective, noise)
     selected_by = "val_psnr" if eval_noise else "val_loss"
     if eval_noise:
         val_pairs = make_noisy_pairs(val_set.images, eval_noise, config.seed + 10_000_000)
@@ -302,10 +253,13 @@ def train(
         model.train()
         if hasattr(dataset, "set_epoch"):
             dataset.set_epoch(epoch, config.seed)
-        generator = torch.Generator().manual_seed(
+        # on the training device: noise drawn on the host would leave a GPU waiting for it
+        generator = torch.Generator(device=fabric.device).manual_seed(
             config.seed * 1_000_003 + epoch * 7_919 + fabric.global_rank
         )
-        running, count = 0.0, 0
+        running = torch.zeros((), device=fabric.device)
+        finite = torch.ones((), dtype=torch.bool, device=fabric.device)
+        count = 0
         bar = tqdm(
             loader,
             total=steps_per_epoch,
@@ -329,10 +283,6 @@ def train(
             if channels_last:
                 batch.noisy = batch.noisy.contiguous(memory_format=torch.channels_last)
             loss = objective(model, batch, generator, progress=epoch / t.epochs)
-            if not torch.isfinite(loss):
-                raise DataError(
-                    f"training diverged at epoch {epoch} (loss {loss.item()}); lower train.lr"
-                )
             optimizer.zero_grad(set_to_none=True)
             fabric.backward(loss)
             if t.grad_clip:
@@ -340,11 +290,17 @@ def train(
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()
-            running += loss.item() * batch.noisy.shape[0]
+            running += loss.detach().float() * batch.noisy.shape[0]
+            finite &= torch.isfinite(loss.detach())
             count += batch.noisy.shape[0]
-            bar.set_postfix(loss=f"{running / count:.4g}")
+            # Reading a value back waits for the device; every step would leave a GPU idle
+            # while the host prepares the next batch, so the check runs every few steps.
+            if (step + 1) % SYNC_EVERY == 0:
+                _check_finite(finite, epoch)
+                bar.set_postfix(loss=f"{running.item() / count:.4g}")
         bar.close()
-        train_loss = running / max(count, 1)
+        _check_finite(finite, epoch)
+        train_loss = running.item() / max(count, 1)
 
         if eval_noise:
             val_loss, val_psnr, val_ssim = _validate(

@@ -108,14 +108,15 @@ def blind_spot_mask(
     """(B, 1, H, W) bool: one random pixel in every `box` x `box` cell (cells cut at the edge
     keep theirs only when it falls inside), so masked pixels are spread evenly."""
     b, _, h, w = shape
+    dev = generator.device  # drawn and built where the generator lives (a GPU when training there)
     nby, nbx = -(-h // box), -(-w // box)
-    oy = torch.randint(box, (b, nby, nbx), generator=generator)
-    ox = torch.randint(box, (b, nby, nbx), generator=generator)
-    ys = oy + torch.arange(nby).view(1, -1, 1) * box
-    xs = ox + torch.arange(nbx).view(1, 1, -1) * box
+    oy = torch.randint(box, (b, nby, nbx), generator=generator, device=dev)
+    ox = torch.randint(box, (b, nby, nbx), generator=generator, device=dev)
+    ys = oy + torch.arange(nby, device=dev).view(1, -1, 1) * box
+    xs = ox + torch.arange(nbx, device=dev).view(1, 1, -1) * box
     keep = (ys < h) & (xs < w)
-    mask = torch.zeros(b, h * w, dtype=torch.bool)
-    bi = torch.arange(b).view(-1, 1, 1).expand_as(ys)
+    mask = torch.zeros(b, h * w, dtype=torch.bool, device=dev)
+    bi = torch.arange(b, device=dev).view(-1, 1, 1).expand_as(ys)
     mask[bi[keep], (ys * w + xs)[keep]] = True
     return mask.view(b, 1, h, w)
 
@@ -137,11 +138,12 @@ def neighbour_replace(
             f"noise2void needs images of at least {side}x{side} pixels, got {h}x{w}; "
             "raise data.patch_size"
         )
-    pick = torch.randint(side * side - 1, (b, 1, h, w), generator=generator)
+    dev = generator.device
+    pick = torch.randint(side * side - 1, (b, 1, h, w), generator=generator, device=dev)
     pick = pick + (pick >= side * side // 2).long()  # skip the centre offset (0, 0)
     dy, dx = pick // side - radius, pick % side - radius
-    y = torch.arange(h).view(1, 1, -1, 1)
-    x = torch.arange(w).view(1, 1, 1, -1)
+    y = torch.arange(h, device=dev).view(1, 1, -1, 1)
+    x = torch.arange(w, device=dev).view(1, 1, 1, -1)
     sy, sx = y + dy, x + dx
     sy = torch.where((sy < 0) | (sy >= h), y - dy, sy)
     sx = torch.where((sx < 0) | (sx >= w), x - dx, sx)
@@ -181,8 +183,9 @@ def neighbour_pairs(shape: torch.Size | tuple[int, ...], generator: torch.Genera
     """(B, 2, H // 2, W // 2) indices 0..3: for each 2x2 cell the pixel for g1 and for g2,
     a random ordered pair of different, edge-adjacent pixels."""
     b, _, h, w = shape
-    choice = torch.randint(len(_ADJACENT), (b, h // 2, w // 2), generator=generator)
-    return _ADJACENT[choice].permute(0, 3, 1, 2)
+    dev = generator.device
+    choice = torch.randint(len(_ADJACENT), (b, h // 2, w // 2), generator=generator, device=dev)
+    return _ADJACENT.to(dev)[choice].permute(0, 3, 1, 2)
 
 
 def subsample(x: Tensor, pairs: Tensor) -> tuple[Tensor, Tensor]:

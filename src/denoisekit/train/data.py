@@ -1,0 +1,74 @@
+"""What a training run reads: its train/validation splits and the DataLoader over them.
+
+Supervised runs load clean images (cut into patches when `data.patch_size` is set) and add
+noise in the loop; self-supervised runs get noisy shots from `selfsup.shot_dataset`, or noisy
+bursts (`data.bursts`) for noise2noise on photos alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch.utils.data import DataLoader
+
+from ..config import RunConfig
+from ..errors import ConfigError, DataError
+from .selfsup import is_none, shot_dataset, validation_noise_spec
+
+
+def load_splits(config: RunConfig, data_root: str | None = None):
+    """(train, val) ImageSets as the config describes them; BurstSets (data.bursts) for
+    noise2noise on noisy shots only (`noise.train: none`)."""
+    from ..data import load_dataset
+    from ..data.bursts import load_bursts
+
+    d = config.data
+    common = dict(root=data_root or d.root, size=d.size, channels=d.channels, skip_bad=d.skip_bad)
+    if config.train.objective == "noise2noise" and is_none(config.noise.train):
+        # noisy shots only: data.train is a burst folder, a subfolder of >= 2 shots per scene
+        shots = dict(size=d.size, channels=d.channels)
+        train = load_bursts(d.train, split="train", limit=d.limit, **shots)
+        if d.val and validation_noise_spec(config):  # a clean validation set
+            val = load_dataset(d.val, split="val", limit=d.eval_limit, **common)
+        else:
+            val = load_bursts(d.val or d.train, split="val", limit=d.eval_limit, **shots)
+    else:
+        train = load_dataset(d.train, split="train", limit=d.limit, **common)
+        val = load_dataset(d.val or d.train, split="val", limit=d.eval_limit, **common)
+    if len(train) == 0 or len(val) == 0:
+        raise DataError(f"data {d.train!r} gave {len(train)} training / {len(val)} val images")
+    return train, val
+
+
+def train_loader(config: RunConfig, train_set, objective, noise) -> tuple[Any, Any]:
+    """DataLoader over clean training images or patches (supervised) or over noisy shots
+    (B, S, C, p, p) (self-supervised, `selfsup.shot_dataset`); returns (loader, dataset)."""
+    from ..data.patches import PatchDataset
+
+    d = config.data
+    if objective.supervised and len({img.shape[0] for img in train_set.images}) > 1:
+        raise ConfigError(
+            f"training images of {d.train!r} mix gray and colour; set data.channels to 1 or 3"
+        )
+    if not objective.supervised:
+        dataset = shot_dataset(config, train_set, noise, objective)
+    elif d.patch_size:
+        dataset = PatchDataset(train_set, d.patch_size, d.patches_per_image, augment=d.augment)
+    else:
+        shapes = {tuple(img.shape) for img in train_set.images}
+        if len(shapes) > 1:
+            raise ConfigError(
+                f"training images of {d.train!r} differ in size; set data.patch_size or data.size"
+            )
+        dataset = train_set  # an ImageSet yields (C, H, W) tensors, like PatchDataset
+    batch = min(config.train.batch_size, len(dataset))
+    loader = DataLoader(
+        dataset,
+        batch_size=batch,
+        shuffle=True,
+        drop_last=len(dataset) > batch,
+        num_workers=d.workers,
+        pin_memory=d.workers > 0 and torch.cuda.is_available(),
+    )
+    return loader, dataset
