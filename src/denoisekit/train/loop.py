@@ -85,8 +85,9 @@ def resolve_precision(precision: str, accelerator: str) -> str:
     return "bf16-mixed" if native_bf16(torch.device("cpu")) else "32-true"
 
 
-def _check_finite(finite: torch.Tensor, epoch: int) -> None:
-    if not bool(finite):
+def _check_finite(running: torch.Tensor, epoch: int) -> None:
+    """A nan or inf loss at any step so far leaves the running sum nan or inf."""
+    if not bool(torch.isfinite(running)):
         raise DataError(f"training diverged at epoch {epoch} (loss nan or inf); lower train.lr")
 
 
@@ -257,9 +258,7 @@ def train(
         generator = torch.Generator(device=fabric.device).manual_seed(
             config.seed * 1_000_003 + epoch * 7_919 + fabric.global_rank
         )
-        running = torch.zeros((), device=fabric.device)
-        finite = torch.ones((), dtype=torch.bool, device=fabric.device)
-        count = 0
+        running, count = torch.zeros((), device=fabric.device), 0
         bar = tqdm(
             loader,
             total=steps_per_epoch,
@@ -291,15 +290,14 @@ def train(
             if scheduler is not None:
                 scheduler.step()
             running += loss.detach().float() * batch.noisy.shape[0]
-            finite &= torch.isfinite(loss.detach())
             count += batch.noisy.shape[0]
             # Reading a value back waits for the device; every step would leave a GPU idle
             # while the host prepares the next batch, so the check runs every few steps.
             if (step + 1) % SYNC_EVERY == 0:
-                _check_finite(finite, epoch)
+                _check_finite(running, epoch)
                 bar.set_postfix(loss=f"{running.item() / count:.4g}")
         bar.close()
-        _check_finite(finite, epoch)
+        _check_finite(running, epoch)
         train_loss = running.item() / max(count, 1)
 
         if eval_noise:
