@@ -233,7 +233,7 @@ def _cmd_demo(args: argparse.Namespace) -> None:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> None:
-    from .noise.calibrate import calibrate_files, write_calibration
+    from .noise.calibfiles import calibrate_files, write_calibration
 
     result = calibrate_files(
         args.images, burst=args.burst, allow_large=args.allow_large, out=args.out

@@ -65,6 +65,10 @@ class BlockStats:
         names = [f.name for f in fields(BlockStats)]
         return BlockStats(*(np.concatenate([getattr(p, n) for p in parts]) for n in names))
 
+    def take(self, indices: np.ndarray) -> BlockStats:
+        """The blocks at `indices` (repeats allowed: a bootstrap sample)."""
+        return BlockStats(*(getattr(self, f.name)[indices] for f in fields(BlockStats)))
+
 
 def block_stats(channel: np.ndarray, block: int) -> BlockStats:
     """Statistics of the `block` x `block` blocks of one (H, W) channel (border pixel dropped)."""

@@ -1,0 +1,76 @@
+"""Camera-noise calibration from image files: what `denoisekit calibrate IMAGES... --out
+camera.json` runs. The fitting itself is in `calibrate.py`; this module finds and reads the
+images (one at a time) and writes the JSON, refusing an output path that is an input."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..errors import DataError
+from .calibrate import Calibration, calibrate_burst, calibrate_images
+
+
+def calibrate_files(
+    inputs: Sequence[str | os.PathLike],
+    *,
+    burst: bool = False,
+    allow_large: bool = False,
+    out: str | os.PathLike | None = None,
+) -> Calibration:
+    """Read image files and folders (searched recursively) and calibrate from them.
+
+    Without `burst` every image is treated as an independent photo from the camera and their
+    flat-region samples are pooled; with `burst` all images are shots of one static scene.
+    `allow_large` lifts the decompression-bomb limit. `out`: the JSON path that will be
+    written, checked against the inputs before any image is read.
+    """
+    from ..io import load_image
+
+    paths = _image_paths(inputs)
+    names = [str(p) for p in paths]
+    if out is not None:
+        _check_output(Path(out), names)
+    images = (load_image(p, allow_large=allow_large) for p in paths)  # one at a time
+    if burst:
+        return calibrate_burst(images, names=names)
+    return calibrate_images(images, names=names)
+
+
+def _image_paths(inputs: Sequence[str | os.PathLike]) -> list[Path]:
+    """Files as given, folders searched recursively; DataError for a missing path."""
+    from ..imagefiles import find_images
+
+    if not inputs:
+        raise DataError("no images given; name image files or a folder")
+    paths = []
+    for item in map(Path, inputs):
+        if item.is_dir():
+            found = find_images(item)
+            if not found:
+                raise DataError(f"no images found in folder {item}")
+            paths.extend(found)
+        elif item.is_file():
+            paths.append(item)
+        else:
+            raise DataError(f"input not found: {item}")
+    return paths
+
+
+def write_calibration(calibration: Calibration, path: str | os.PathLike) -> Path:
+    """Write the calibration JSON atomically; its "noise" key is the spec string. Refuses a
+    path that is a folder or one of the images calibrated from."""
+    from ..files import atomic_write_json
+
+    path = Path(path)
+    _check_output(path, calibration.images)
+    atomic_write_json(path, calibration.to_dict())
+    return path
+
+
+def _check_output(path: Path, images: Sequence[str]) -> None:
+    if path.is_dir():
+        raise DataError(f"--out {path} is a folder; name a file, e.g. {path / 'camera.json'}")
+    if any(Path(name).resolve() == path.resolve() for name in images):
+        raise DataError(f"--out {path} is one of the images; choose another file, e.g. camera.json")
