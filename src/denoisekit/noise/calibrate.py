@@ -43,8 +43,8 @@ import torch
 
 from ..errors import DataError
 from .bootstrap import block_regions, region_bootstrap
-from .burststats import BINS, Shots, burst_bins
-from .flatblocks import BlockStats, bin_blocks, block_stats, first_pass, noise_like
+from .burststats import Shots, burst_bins
+from .flatblocks import BlockStats, bin_blocks, bin_count, block_stats, first_pass, noise_like
 from .linefit import Bins, fit_line, line_errors
 
 MIN_SIDE = 32  # pixels; smaller images hold too few noise samples to fit two parameters
@@ -56,10 +56,9 @@ _MIN_BINS, _MIN_SPAN, _MAX_LOW = 3, 0.25, 0.4
 # Bins with more clipped values than this are left out: the clipping correction (which takes
 # a bin's clean intensities as normally spread) must stay a small correction. Single images
 # take more: their darkest flat areas, which pin b, are often 5-15% clipped; admitting them
-# took a 512x512 step chart (a=0.01) from 70% to 90% of 20 noise draws with b within 10%, and
-# no photo figure got worse (benchmarks/calibration.py). The price is a -4% bias in b on a 4 MP
-# chart, where the correction's normal spread of levels in a bin is the largest error left.
-# At 20%, a got worse on photos.
+# took 512x512 step charts (a=0.01) from 60% to 90% of 20 noise draws with b within 10%, and
+# no photo figure got worse (benchmarks/calibration.py); at 20%, a got worse on photos. On
+# large images the bins get finer (`flatblocks.bin_count`) to keep the correction exact.
 _MAX_CLIP = {"single": 0.15, "burst": 0.03}
 
 _ADVICE = (
@@ -239,9 +238,11 @@ def calibrate_images(
 def _fit_blocks(s: BlockStats, block: int) -> tuple[float, float, Bins]:
     """The single-image fit: flat blocks by a model-free test first, then (three times) the
     blocks that look like pure noise under the current (a, b)."""
-    a, b, bins = _fit(bin_blocks(s, first_pass(s), block, BINS), "single")
+    keep = first_pass(s)
+    a, b, bins = _fit(bin_blocks(s, keep, block, bin_count(keep)), "single")
     for _ in range(3):
-        a, b, bins = _fit(bin_blocks(s, noise_like(s, a, b, block), block, BINS), "single")
+        keep = noise_like(s, a, b, block)
+        a, b, bins = _fit(bin_blocks(s, keep, block, bin_count(keep)), "single")
     return a, b, bins
 
 
