@@ -74,7 +74,7 @@ class Calibration:
     `a_stderr`, `b_stderr`: standard errors: from the scatter of the bins about the line,
     and for single images at least the spread over refits on resampled regions
     (`bootstrap.py`), which carries texture that moves neighbouring bins together. Measured
-    on synthetic noise, errors / stderr have an RMS of 1.0-1.4 (README). `n_samples`: pixels
+    on synthetic noise, errors / stderr have an RMS of 0.6-1.3 (README). `n_samples`: pixels
     (per channel) whose statistics entered the fit; `n_bins`: intensity bins fitted;
     `intensity_range`: the lowest and highest bin intensity used (the line is extrapolated
     outside it);
