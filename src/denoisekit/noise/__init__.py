@@ -54,9 +54,9 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    # `denoisekit.noise.calibrate` and `.files` after `import denoisekit`, without loading
-    # them (and their imports) for every user of the noise functions.
-    if name in ("calibrate", "files"):
+    # `denoisekit.noise.calibrate`, `.calibfiles` and `.files` after `import denoisekit`,
+    # without loading them (and their imports) for every user of the noise functions.
+    if name in ("calibrate", "calibfiles", "files"):
         import importlib
 
         return importlib.import_module(f".{name}", __name__)
