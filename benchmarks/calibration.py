@@ -103,17 +103,20 @@ def run_case(images, a, b, method, args) -> dict:
     fitted = [r for r in rows if "a" in r]
     summary = {"a": a, "b": b, "method": method, "images": len(rows)}
     summary["refused"] = len(rows) - len(fitted)
+
+    def values(key: str) -> np.ndarray:
+        return np.array([r[key] for r in fitted]) if fitted else np.array([np.nan])
+
     for key in ("err_a", "err_b", "err_sigma"):
-        values = np.array([r[key] for r in fitted]) if fitted else np.array([np.nan])
+        errors = values(key)
         summary[key] = {
-            "median": float(np.median(values)),
-            "p90": float(np.quantile(values, 0.9)),
-            "worst": float(values.max()),
-            "within_target": float(np.mean(values <= TARGET[method])),
+            "median": float(np.median(errors)),
+            "p90": float(np.quantile(errors, 0.9)),
+            "worst": float(errors.max()),
+            "within_target": float(np.mean(errors <= TARGET[method])),
         }
     for key in ("z_a", "z_b"):
-        values = np.array([r[key] for r in fitted]) if fitted else np.array([np.nan])
-        summary[key + "_rms"] = float(np.sqrt(np.mean(values**2)))
+        summary[key + "_rms"] = float(np.sqrt(np.mean(values(key) ** 2)))
     summary["rows"] = rows
     return summary
 

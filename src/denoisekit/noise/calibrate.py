@@ -77,9 +77,8 @@ class Calibration:
     on synthetic noise, errors / stderr have an RMS of 0.6-1.3 (README). `n_samples`: pixels
     (per channel) whose statistics entered the fit; `n_bins`: intensity bins fitted;
     `intensity_range`: the lowest and highest bin intensity used (the line is extrapolated
-    outside it);
-    `residual`: RMS relative misfit of the bin variances about the line; `bins`: per bin the
-    observed mean and variance, pixel count and clipped fraction.
+    outside it); `residual`: RMS relative misfit of the bin variances about the line;
+    `bins`: per bin the observed mean and variance, pixel count and clipped fraction.
     """
 
     a: float

@@ -136,20 +136,22 @@ def _normal_cdf(x: np.ndarray) -> np.ndarray:
     return torch.special.ndtr(torch.as_tensor(x, dtype=torch.float64)).numpy()
 
 
-def _tails(mu: np.ndarray, s: np.ndarray):
-    """For clip(mu + s * Z, 0, 1): standardised limits, P(Z < hi), P(inside), densities."""
+def _clipped_mean(mu: np.ndarray, s: np.ndarray):
+    """Mean of clip(mu + s * Z, 0, 1), with the terms the variance and the slope reuse:
+    standardised limits, P(Z < hi), P(inside) and the normal densities at the limits."""
     lo, hi = -mu / s, (1.0 - mu) / s
     p_lo, p_hi = _normal_cdf(lo), _normal_cdf(hi)
     d_lo = np.exp(-0.5 * lo**2) / math.sqrt(2 * math.pi)
     d_hi = np.exp(-0.5 * hi**2) / math.sqrt(2 * math.pi)
-    return lo, hi, p_hi, p_hi - p_lo, d_lo, d_hi
+    inside = p_hi - p_lo
+    mean = (1.0 - p_hi) + mu * inside + s * (d_lo - d_hi)
+    return mean, lo, hi, p_hi, inside, d_lo, d_hi
 
 
 def clipped_moments(mu: np.ndarray, var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean and variance of clip(mu + sqrt(var) * Z, 0, 1) for Z ~ N(0, 1)."""
     s = np.sqrt(np.maximum(var, 1e-30))
-    lo, hi, p_hi, inside, d_lo, d_hi = _tails(mu, s)
-    mean = (1.0 - p_hi) + mu * inside + s * (d_lo - d_hi)
+    mean, lo, hi, p_hi, inside, d_lo, d_hi = _clipped_mean(mu, s)
     second = (
         (1.0 - p_hi)
         + mu**2 * inside
@@ -164,12 +166,17 @@ _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(7)
 _WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
 
 
+def _spread_nodes(mu: np.ndarray, spread: np.ndarray) -> np.ndarray:
+    """(n,) bin intensities -> (n, nodes) clean intensities of the Gauss-Hermite rule."""
+    return mu[:, None] + spread[:, None] * _NODES[None, :]
+
+
 def bin_moments(
     mu: np.ndarray, a: float, b: float, spread: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Observed mean and mean per-pixel variance of a bin whose clean intensities spread
     normally with std `spread` around `mu`, each pixel clip(x + sqrt(a*x + b) * Z, 0, 1)."""
-    x = mu[:, None] + spread[:, None] * _NODES[None, :]
+    x = _spread_nodes(mu, spread)
     mean, var = clipped_moments(x, np.maximum(a * x + b, 0.0))
     return mean @ _WEIGHTS, var @ _WEIGHTS
 
@@ -179,10 +186,9 @@ def _bin_mean_and_slope(
 ) -> tuple[np.ndarray, np.ndarray]:
     """`bin_moments`' mean and its derivative in mu: d/dmu E[clip(mu + s Z)] is P(inside)
     for a fixed s, plus (density at 0 - density at 1) times ds/dmu = a / (2 s)."""
-    x = mu[:, None] + spread[:, None] * _NODES[None, :]
+    x = _spread_nodes(mu, spread)
     s = np.sqrt(np.maximum(a * x + b, 1e-30))
-    _, _, p_hi, inside, d_lo, d_hi = _tails(x, s)
-    mean = (1.0 - p_hi) + x * inside + s * (d_lo - d_hi)
+    mean, _, _, _, inside, d_lo, d_hi = _clipped_mean(x, s)
     slope = inside + (d_lo - d_hi) * a / (2 * s)
     return mean @ _WEIGHTS, slope @ _WEIGHTS
 
