@@ -1,13 +1,18 @@
 """How well `denoisekit calibrate` recovers known Poisson-Gaussian parameters (a, b).
 
     OMP_NUM_THREADS=1 python benchmarks/calibration.py [--pairs 0.01:0.0004,0.002:0.0001]
-        [--cbsd68 68] [--shots 8] [--chart-seeds 20] [--big-chart-seeds 5] [--seed 0] [--no-clip]
+        [--cbsd68 68] [--pistachio 24] [--shots 8] [--chart-seeds 20] [--big-chart-seeds 5]
+        [--seed 0] [--no-clip] [--8bit]
 
 Synthetic protocol: clean image x in [0, 1]; noisy = x + sqrt(a*x + b) * N(0, 1) from a numpy
 generator seeded with (seed, image index, shot), clipped to [0, 1] as a camera does (`--no-clip`
-keeps it unclipped), kept as float (no 8-bit rounding). Clean images:
+keeps it unclipped), kept as float (`--8bit`: the clean image and each noisy shot rounded to
+8 bits, as camera files are; the calibration then models the rounding). Clean images:
 - photos: scikit-image's bundled camera, astronaut, coffee, chelsea and the first N CBSD68
   images from the data root (colour kept, channels pooled by the calibration);
+- pistachio: `--pistachio` N photos of the Pistachio set, 600x600 colour, each a nut on an
+  exactly black background (the inspection-camera case; the background is half clipped at 0
+  once noise is added, and is the only area darker than the nut);
 - charts: a gray step chart (8x8 flat patches, levels 0.02-0.98 spaced densely in the dark)
   at 512x512 (`--chart-seeds` noise draws) and at 2048x2048 (4 MP, a small camera photo;
   `--big-chart-seeds` draws).
@@ -58,6 +63,20 @@ def photos(n_cbsd68: int, data_root: str | None) -> list[tuple[str, np.ndarray]]
     return out
 
 
+def pistachios(n: int, data_root: str | None) -> list[tuple[str, np.ndarray]]:
+    """(name, (3, 600, 600)) for `n` pistachio photos spaced evenly over both varieties."""
+    from denoisekit.data.registry import resolve_data_root
+    from denoisekit.io import load_image
+
+    try:
+        files = sorted((resolve_data_root(data_root) / "Pistachio").rglob("*.jpg"))
+    except DataError as e:
+        print(f"skipping pistachio: {e}")
+        return []
+    picks = [files[i] for i in np.linspace(0, len(files) - 1, n).round().astype(int)] if n else []
+    return [(f"pistachio/{p.stem}", load_image(p).double().numpy()) for p in picks]
+
+
 def step_chart(size: int, seed: int = 0, patches: int = 8) -> np.ndarray:
     """(1, size, size) gray step chart, as in tests/noise/test_calibrate.py."""
     levels = 0.02 + 0.96 * np.linspace(0.0, 1.0, patches * patches) ** 2
@@ -65,16 +84,26 @@ def step_chart(size: int, seed: int = 0, patches: int = 8) -> np.ndarray:
     return np.kron(levels, np.ones((size // patches, size // patches)))[None]
 
 
-def noisy(clean, a, b, rng, clip):
+def noisy(clean, a, b, rng, clip, eight_bit=False):
+    if eight_bit:  # an 8-bit scene, and the shot rounded to 8 bits as a camera file is
+        clean = np.round(clean * 255) / 255
     x = clean + np.sqrt(a * clean + b) * rng.standard_normal(clean.shape)
-    return np.clip(x, 0.0, 1.0) if clip else x
+    x = np.clip(x, 0.0, 1.0) if clip or eight_bit else x
+    return np.round(x * 255) / 255 if eight_bit else x
 
 
 def run_case(images, a, b, method, args) -> dict:
     rows = []
     for i, (name, clean) in enumerate(images):
         shots = [
-            noisy(clean, a, b, np.random.default_rng([args.seed, i, k]), not args.no_clip)
+            noisy(
+                clean,
+                a,
+                b,
+                np.random.default_rng([args.seed, i, k]),
+                not args.no_clip,
+                args.eight_bit,
+            )
             for k in range(1 if method == "single" else args.shots)
         ]
         try:
@@ -126,15 +155,20 @@ def main() -> None:
     parser.add_argument("--pairs", default="0.01:0.0004,0.002:0.0001", help="a:b,a:b")
     parser.add_argument("--cbsd68", type=int, default=68, help="first N CBSD68 images")
     parser.add_argument("--shots", type=int, default=8)
+    parser.add_argument("--pistachio", type=int, default=24, help="pistachio photos")
     parser.add_argument("--chart-seeds", type=int, default=20)
     parser.add_argument("--big-chart-seeds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-clip", action="store_true")
+    parser.add_argument(
+        "--8bit", dest="eight_bit", action="store_true", help="clean and noisy rounded to 8 bits"
+    )
     parser.add_argument("--data-root", default=None)
     parser.add_argument("--out", default="runs/bench/calibration.json")
     args = parser.parse_args()
     sets = {
         "photos": photos(args.cbsd68, args.data_root),
+        "pistachio": pistachios(args.pistachio, args.data_root),
         "chart 512²": [(f"chart{s}", step_chart(512, s)) for s in range(args.chart_seeds)],
         "chart 2048²": [(f"chart{s}", step_chart(2048, s)) for s in range(args.big_chart_seeds)],
     }
@@ -150,6 +184,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|")
     t0 = time.perf_counter()
     for set_name, images in sets.items():
+        if not images:
+            continue
         for pair in args.pairs.split(","):
             a, b = map(float, pair.split(":"))
             for method in ("single", "burst"):

@@ -4,13 +4,14 @@ Noise here is the Gaussian approximation of Poisson-Gaussian noise, variance a*x
 intensity x, clipped to [0, 1] as a camera does (so the clipping correction is exercised).
 Tolerances hold for all of 20 noise seeds of each case (worst seen in brackets); the issue's
 targets (10% from one image, 3% from a burst of 8) are measured in benchmarks/calibration.py:
-- one 512x512 step chart: a within 5% (3.6%), b within 25% (20.7%; median 3.2%, 18 of 20
-  within 10%), sigma(x) within 5% (3.7%)
-- camera photo, one image: a within 5% (3.3%), b within 15% (14.4%)
+- one 512x512 step chart: a within 5% (2.5%), b within 10% (8.1%; median 3.0%), sigma(x)
+  within 5% (1.9%)
+- camera photo, one image: a within 5% (2.9%), b within 15% (12.1%)
 - astronaut, colour, pooled: a within 5% (2.7%), sigma(x) within 8% (3.9%)
-- camera, burst of 8: a within 1% (0.5%), b within 5% (4.2%; median 0.6%)
+- camera, burst of 8: a within 1% (0.4%), b within 3% (2.3%; median 0.7%)
+- a disc on black (`on_black`): see test_black_background_pins_b
 The stated standard errors are honest: over those seeds the RMS of (b - true b) / b_stderr
-is 1.06 on the chart and 0.95 on the camera photo.
+is 0.91-1.13 on the chart and 1.03 on the camera photo.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ import torch
 from denoisekit.cli import main
 from denoisekit.errors import DataError
 from denoisekit.io import save_image
-from denoisekit.noise.calibrate import calibrate_burst, calibrate_images
-from denoisekit.noise.linefit import bin_moments, clipped_moments, unclipped_mean
+from denoisekit.noise.calibrate import calibrate_burst, calibrate_images, grid_step, usable_bins
+from denoisekit.noise.linefit import Bins
 
 PAIRS = [(0.01, 0.0004), (0.002, 0.0001)]
 
@@ -38,6 +39,14 @@ def step_chart(patches: int = 8, size: int = 64, seed: int = 0) -> np.ndarray:
     levels = 0.02 + 0.96 * np.linspace(0.0, 1.0, patches * patches) ** 2
     levels = np.random.default_rng(seed).permutation(levels).reshape(patches, patches)
     return np.kron(levels, np.ones((size, size)))
+
+
+def on_black(size: int = 256) -> np.ndarray:
+    """(H, W) a disc shaded 0.45-0.9 left to right on an exactly black background: produce
+    on an inspection camera's black belt. No flat area between 0 and 0.45."""
+    yy, xx = np.mgrid[0:size, 0:size] / (size - 1)
+    inside = (yy - 0.5) ** 2 + (xx - 0.5) ** 2 < 0.35**2
+    return np.where(inside, 0.45 + 0.45 * xx, 0.0)
 
 
 def camera() -> np.ndarray:
@@ -66,10 +75,10 @@ def test_single_image_step_chart(a: float, b: float) -> None:
     cal = calibrate_images([add_noise(step_chart(), a, b, seed=1)])
     assert cal.method == "single"
     assert rel(cal.a, a) < 0.05, cal
-    assert rel(cal.b, b) < 0.25, cal
+    assert rel(cal.b, b) < 0.10, cal
     assert abs(cal.b - b) < 3 * cal.b_stderr and abs(cal.a - a) < 3 * cal.a_stderr, cal
     assert max_sigma_error(cal, a, b) < 0.05, cal
-    # Dark patches with up to 15% of their values clipped at 0 carry b (see _MAX_CLIP).
+    # Dark patches, partly clipped at 0, carry b (see _MAX_CLIP and _ONE_LEVEL_SPREAD).
     assert cal.intensity_range[0] < 0.06 and cal.intensity_range[1] > 0.6
 
 
@@ -98,8 +107,36 @@ def test_burst_of_8_is_tighter(a: float, b: float) -> None:
     cal = calibrate_burst([add_noise(clean, a, b, seed=10 + k) for k in range(8)])
     assert cal.method == "burst"
     assert rel(cal.a, a) < 0.01, cal
-    assert rel(cal.b, b) < 0.05, cal
+    assert rel(cal.b, b) < 0.03, cal
     assert cal.a_stderr < 0.01 * a
+
+
+@pytest.mark.parametrize("a,b", PAIRS)
+def test_black_background_pins_b(a: float, b: float) -> None:
+    # The background is half clipped at 0, and only it lies below 0.45: b must come from it.
+    # Over 20 seeds the worst errors were: one image, b 6.6% and a 3.6%; burst, b and a 0.9%.
+    one = calibrate_images([add_noise(on_black(), a, b, seed=5)])
+    assert rel(one.b, b) < 0.10 and rel(one.a, a) < 0.06, one
+    assert one.intensity_range[0] < 0.01, one
+    burst = calibrate_burst([add_noise(on_black(), a, b, seed=40 + k) for k in range(8)])
+    assert rel(burst.b, b) < 0.03 and rel(burst.a, a) < 0.02, burst
+
+
+@pytest.mark.parametrize("a,b", PAIRS)
+def test_eight_bit_shots_are_modelled(a: float, b: float) -> None:
+    # Rounding to 8 bits moves the moments of the half-clipped black (b from a burst was 6.3%
+    # high at a=0.002 before the fit modelled it). Over 20 seeds the worst errors were: one
+    # image, b 8.0%, a 3.7%; burst, b 1.0%, a 0.9%.
+    def eight_bit(x: np.ndarray) -> np.ndarray:
+        return np.round(x * 255) / 255
+
+    assert grid_step(eight_bit(on_black())) == pytest.approx(1 / 255)
+    assert grid_step(add_noise(on_black(), a, b, seed=0)) == 0.0
+    one = calibrate_images([eight_bit(add_noise(on_black(), a, b, seed=6))])
+    assert rel(one.b, b) < 0.10 and rel(one.a, a) < 0.06, one
+    shots = [eight_bit(add_noise(on_black(), a, b, seed=60 + k)) for k in range(8)]
+    burst = calibrate_burst(shots)
+    assert rel(burst.b, b) < 0.03 and rel(burst.a, a) < 0.02, burst
 
 
 @pytest.mark.parametrize("shots", [2, 3])
@@ -134,28 +171,20 @@ def test_spec_and_json_document() -> None:
     json.dumps(doc)  # plain JSON types only
 
 
-# ----------------------------------------------------------------------------- clipping model
+# ----------------------------------------------------------------------------- bins
 
 
-@pytest.mark.parametrize("mu,var", [(0.02, 0.0006), (0.5, 0.005), (0.93, 0.01), (0.1, 0.0)])
-def test_clipped_moments_match_sampling(mu: float, var: float) -> None:
-    rng = np.random.default_rng(0)
-    samples = np.clip(mu + np.sqrt(var) * rng.standard_normal(2_000_000), 0.0, 1.0)
-    mean, variance = clipped_moments(np.array([mu]), np.array([var]))
-    assert mean[0] == pytest.approx(samples.mean(), abs=2e-4)
-    assert variance[0] == pytest.approx(samples.var(), rel=5e-3, abs=1e-9)
-    observed = np.array([samples.mean()])
-    assert unclipped_mean(observed, var / max(mu, 1e-9), 0.0)[0] == pytest.approx(mu, abs=1e-3)
-
-
-def test_unclipped_mean_inverts_the_clipped_bin_mean() -> None:
-    # Bins from black to white, some spread over intensities: the solver must undo clipping
-    # (up to half the values of a bin clipped) to machine precision.
-    mu = np.linspace(0.0, 1.0, 41)
-    spread = np.linspace(0.0, 0.03, 41)
-    for a, b in [(0.01, 0.0004), (0.05, 0.001), (0.0, 0.0001)]:
-        observed = bin_moments(mu, a, b, spread)[0]
-        assert unclipped_mean(observed, a, b, spread) == pytest.approx(mu, abs=1e-10)
+def test_usable_bins_take_heavy_clipping_only_at_one_dark_level() -> None:
+    sd = np.full(5, 0.02)
+    bins = Bins(
+        mean=np.array([0.008, 0.008, 0.95, 0.008, 0.3]),
+        var=sd**2,
+        n=np.full(5, 1000.0),
+        clipped=np.array([0.5, 0.5, 0.5, 0.7, 0.01]),
+        spread=np.array([0.001, 0.01, 0.001, 0.001, 0.05]),
+    )
+    # one dark level: in; dark shades: out; a white level: out; too clipped: out; unclipped: in
+    assert usable_bins(bins, "burst").tolist() == [True, False, False, False, True]
 
 
 # ----------------------------------------------------------------------------- refusals

@@ -2,14 +2,15 @@
 
 Used by `calibrate`: each bin holds the observed mean intensity, noise variance, pixel count,
 fraction of clipped values and spread of clean intensities of a group of pixels or blocks of
-similar brightness. Clipping is modelled as clip(x + sqrt(a*x + b) * Z, 0, 1), Z ~ N(0, 1).
+similar brightness. Clipping is modelled as clip(x + sqrt(a*x + b) * Z, 0, 1), Z ~ N(0, 1),
+and, for values read from 8-bit files, the rounding to the nearest of the 256 levels after it.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -28,9 +29,11 @@ class Bins:
     n: np.ndarray
     clipped: np.ndarray
     spread: np.ndarray
+    step: float = 0.0  # the values' quantisation step (1/255 for 8-bit files), 0 if none
 
     def select(self, mask: np.ndarray) -> Bins:
-        return Bins(*(getattr(self, f.name)[mask] for f in fields(Bins)))
+        arrays = (f.name for f in fields(Bins) if f.name != "step")
+        return replace(self, **{name: getattr(self, name)[mask] for name in arrays})
 
 
 def is_clipped(array: np.ndarray) -> np.ndarray:
@@ -53,15 +56,16 @@ def fit_line(
     Returns a, b, the mask of bins used and the clean intensity of every bin.
     """
     light = bins.clipped <= _LIGHT_CLIP
-    if not enough(bins.mean[light]):
-        light[:] = True  # start from all bins, uncorrected; the iteration corrects them
-    a, b, use = _robust_line(bins.mean, bins.var, bins.n, light, enough)
+    start = light if enough(bins.mean[light]) else np.ones_like(light)
+    # Without enough light bins the first fit takes all of them, uncorrected; the
+    # iteration below must still correct them.
+    a, b, use = _robust_line(bins.mean, bins.var, bins.n, start, enough)
     x = bins.mean
-    if not light.all():
+    if not light.all() or bins.step > 0:  # rounding widens every bin (a step^2 / 12)
         everything = np.ones_like(light)
         for _ in range(30):
-            x = unclipped_mean(bins.mean, a, b, bins.spread)
-            shrink = bin_moments(x, a, b, bins.spread)[1] / np.maximum(a * x + b, 1e-20)
+            x = unclipped_mean(bins.mean, a, b, bins.spread, bins.step)
+            shrink = bin_moments(x, a, b, bins.spread, bins.step)[1] / np.maximum(a * x + b, 1e-20)
             target = bins.var / np.maximum(shrink, 1e-20)
             a_new, b_new, use = _robust_line(x, target, bins.n, everything, enough)
             done = abs(a_new - a) <= 1e-5 * a + 1e-12 and abs(b_new - b) <= 1e-5 * b + 1e-12
@@ -77,9 +81,9 @@ def line_errors(bins: Bins, a: float, b: float) -> tuple[np.ndarray, np.ndarray,
     The standard errors come from the weighted fit, with the sampling-error scale taken from
     the scatter of the bins about the line, so texture and model error widen them.
     """
-    x = unclipped_mean(bins.mean, a, b, bins.spread)
+    x = unclipped_mean(bins.mean, a, b, bins.spread, bins.step)
     model = np.maximum(a * x + b, 1e-20)
-    relative = bins.var / np.maximum(bin_moments(x, a, b, bins.spread)[1], 1e-20) - 1
+    relative = bins.var / np.maximum(bin_moments(x, a, b, bins.spread, bins.step)[1], 1e-20) - 1
     w = bins.n / model**2
     design = np.stack([x, np.ones_like(x)], 1)
     scale = (w * (relative * model) ** 2).sum() / max(len(x) - 2, 1)
@@ -161,6 +165,46 @@ def clipped_moments(mu: np.ndarray, var: np.ndarray) -> tuple[np.ndarray, np.nda
     return mean, np.maximum(second - mean**2, 0.0)
 
 
+def _rounded_terms(mu: np.ndarray, s: np.ndarray, step: float):
+    """Standardised thresholds z_k = ((k - 1/2) step - mu) / s between grid levels k - 1 and
+    k (k = 1 .. 1/step), and P(value >= k step), for the values round(clip(mu + s Z, 0, 1) /
+    step) * step, with the level as the last axis."""
+    levels = np.arange(1, round(1.0 / step) + 1)
+    z = ((levels - 0.5) * step - mu[..., None]) / s[..., None]
+    return levels, z, 1.0 - _normal_cdf(z)
+
+
+def _rounded_moments(mu: np.ndarray, s: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of the clipped values rounded to a grid of `step`: the mean is step
+    times the sum of P(value >= k step), the second moment step^2 times that of
+    (2k - 1) P(value >= k step)."""
+    levels, _, above = _rounded_terms(mu, s, step)
+    mean = step * above.sum(-1)
+    second = step**2 * ((2 * levels - 1) * above).sum(-1)
+    return mean, np.maximum(second - mean**2, 0.0)
+
+
+def _near_a_limit(mu: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Where clipping (and so the rounding of the clipped values) shifts the moments; elsewhere
+    rounding adds step^2 / 12 to the variance and nothing to the mean (Sheppard), up to
+    terms of order exp(-2 pi^2 s^2 / step^2), below 1e-8 once s is above the step."""
+    return (mu < 6 * s) | (1.0 - mu < 6 * s)
+
+
+def moments(mu: np.ndarray, var: np.ndarray, step: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of clip(mu + sqrt(var) * Z, 0, 1), rounded to a grid of `step` when
+    it is above 0 (8-bit values: step = 1/255)."""
+    mean, variance = clipped_moments(mu, var)
+    if step <= 0:
+        return mean, variance
+    variance = variance + step**2 / 12
+    s = np.sqrt(np.maximum(var, 1e-30))
+    near = _near_a_limit(mu, s)
+    if near.any():
+        mean[near], variance[near] = _rounded_moments(mu[near], s[near], step)
+    return mean, variance
+
+
 # Gauss-Hermite rule for E[f(mu + spread * Z)], Z ~ N(0, 1).
 _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(7)
 _WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
@@ -172,32 +216,46 @@ def _spread_nodes(mu: np.ndarray, spread: np.ndarray) -> np.ndarray:
 
 
 def bin_moments(
-    mu: np.ndarray, a: float, b: float, spread: np.ndarray
+    mu: np.ndarray, a: float, b: float, spread: np.ndarray, step: float = 0.0
 ) -> tuple[np.ndarray, np.ndarray]:
     """Observed mean and mean per-pixel variance of a bin whose clean intensities spread
-    normally with std `spread` around `mu`, each pixel clip(x + sqrt(a*x + b) * Z, 0, 1)."""
+    normally with std `spread` around `mu`, each pixel clip(x + sqrt(a*x + b) * Z, 0, 1)
+    (rounded to a grid of `step` if above 0)."""
     x = _spread_nodes(mu, spread)
-    mean, var = clipped_moments(x, np.maximum(a * x + b, 0.0))
+    mean, var = moments(x, np.maximum(a * x + b, 0.0), step)
     return mean @ _WEIGHTS, var @ _WEIGHTS
 
 
 def _bin_mean_and_slope(
-    mu: np.ndarray, a: float, b: float, spread: np.ndarray
+    mu: np.ndarray, a: float, b: float, spread: np.ndarray, step: float = 0.0
 ) -> tuple[np.ndarray, np.ndarray]:
     """`bin_moments`' mean and its derivative in mu: d/dmu E[clip(mu + s Z)] is P(inside)
-    for a fixed s, plus (density at 0 - density at 1) times ds/dmu = a / (2 s)."""
+    for a fixed s, plus (density at 0 - density at 1) times ds/dmu = a / (2 s). Rounded, it
+    is step times the sum over the thresholds of density(z_k) (1 + z_k ds/dmu) / s."""
     x = _spread_nodes(mu, spread)
     s = np.sqrt(np.maximum(a * x + b, 1e-30))
     mean, _, _, _, inside, d_lo, d_hi = _clipped_mean(x, s)
     slope = inside + (d_lo - d_hi) * a / (2 * s)
+    near = _near_a_limit(x, s) if step > 0 else np.zeros(x.shape, bool)
+    if near.any():
+        xn, sn = x[near], s[near]
+        _, z, above = _rounded_terms(xn, sn, step)
+        density = np.exp(-0.5 * z**2) / math.sqrt(2 * math.pi)
+        mean[near] = step * above.sum(-1)
+        slope[near] = step * (density * (1 + z * (a / (2 * sn))[:, None])).sum(-1) / sn
     return mean @ _WEIGHTS, slope @ _WEIGHTS
 
 
 def unclipped_mean(
-    observed: np.ndarray, a: float, b: float, spread: np.ndarray | None = None
+    observed: np.ndarray,
+    a: float,
+    b: float,
+    spread: np.ndarray | None = None,
+    step: float = 0.0,
 ) -> np.ndarray:
     """The clean bin intensities mu whose observed (clipped) mean under var = a*x + b is
-    `observed`; `spread` as in `bin_moments` (none: every pixel of a bin at mu).
+    `observed`; `spread` as in `bin_moments` (none: every pixel of a bin at mu), `step` the
+    values' rounding grid (0: none).
 
     Newton's method inside a shrinking bracket [-1, 2] (the clipped mean increases with mu):
     a step that leaves the bracket bisects instead. Unclipped bins are solved at once, and a
@@ -207,11 +265,11 @@ def unclipped_mean(
     lo, hi = np.full_like(observed, -1.0), np.full_like(observed, 2.0)
     mu = np.clip(observed, lo, hi)
     for _ in range(60):
-        mean, slope = _bin_mean_and_slope(mu, a, b, spread)
+        mean, slope = _bin_mean_and_slope(mu, a, b, spread, step)
         gap = observed - mean
         lo, hi = np.where(gap > 0, mu, lo), np.where(gap < 0, mu, hi)
-        step = mu + gap / np.maximum(slope, 1e-12)
-        new = np.where((step > lo) & (step < hi), step, (lo + hi) / 2)
+        newton = mu + gap / np.maximum(slope, 1e-12)
+        new = np.where((newton > lo) & (newton < hi), newton, (lo + hi) / 2)
         if np.all(np.abs(new - mu) <= 1e-12):
             return new
         mu = new
