@@ -233,14 +233,15 @@ def _cmd_demo(args: argparse.Namespace) -> None:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> None:
-    from .noise.calibfiles import calibrate_files, write_calibration
+    from .noise.calibfiles import calibrate_files, compression_note, write_calibration
 
     result = calibrate_files(
         args.images, burst=args.burst, allow_large=args.allow_large, out=args.out
     )
     path = write_calibration(result, args.out)
-    for note in result.notes():
-        print(f"note: {note}", file=sys.stderr)
+    for note in [*result.notes(), compression_note(result.images)]:
+        if note:
+            print(f"note: {note}", file=sys.stderr)
     print(f"{result.summary()}; wrote {path}")
 
 

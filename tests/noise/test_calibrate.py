@@ -255,6 +255,18 @@ def test_cli_writes_json(tmp_path, capsys) -> None:
     assert rel(doc["a"], a) < 0.05
 
 
+def test_cli_warns_about_jpeg(tmp_path, capsys) -> None:
+    clean = np.kron(np.linspace(0.05, 0.95, 16).reshape(4, 4), np.ones((64, 64)))
+    png, jpg = tmp_path / "a.png", tmp_path / "b.jpg"
+    save_image(add_noise(clean, *PAIRS[0], seed=1).astype(np.float32), png)
+    save_image(add_noise(clean, *PAIRS[0], seed=2).astype(np.float32), jpg, quality=97)
+    assert main(["calibrate", str(png), "--out", str(tmp_path / "p.json")]) == 0
+    assert "JPEG" not in capsys.readouterr().err
+    assert main(["calibrate", str(png), str(jpg), "--out", str(tmp_path / "j.json")]) == 0
+    err = capsys.readouterr().err
+    assert f"note: {jpg} is JPEG: compression smooths the noise" in err, err
+
+
 def test_cli_burst_from_folder(tmp_path, capsys) -> None:
     a, b = PAIRS[0]
     folder = tmp_path / "burst"
