@@ -27,8 +27,8 @@ import torch
 from denoisekit.cli import main
 from denoisekit.errors import DataError
 from denoisekit.io import save_image
-from denoisekit.noise.calibrate import calibrate_burst, calibrate_images, grid_step, usable_bins
-from denoisekit.noise.linefit import Bins
+from denoisekit.noise.calibrate import calibrate_burst, calibrate_images, usable_bins
+from denoisekit.noise.linefit import Bins, grid_step
 
 PAIRS = [(0.01, 0.0004), (0.002, 0.0001)]
 
@@ -134,6 +134,7 @@ def test_eight_bit_shots_are_modelled(a: float, b: float) -> None:
     assert grid_step(add_noise(on_black(), a, b, seed=0)) == 0.0
     one = calibrate_images([eight_bit(add_noise(on_black(), a, b, seed=6))])
     assert rel(one.b, b) < 0.10 and rel(one.a, a) < 0.06, one
+    assert one.to_dict()["rounding_step"] == pytest.approx(1 / 255)
     shots = [eight_bit(add_noise(on_black(), a, b, seed=60 + k)) for k in range(8)]
     burst = calibrate_burst(shots)
     assert rel(burst.b, b) < 0.03 and rel(burst.a, a) < 0.02, burst
@@ -250,6 +251,7 @@ def test_cli_writes_json(tmp_path, capsys) -> None:
     doc = json.loads(out.read_text())
     for key in ("noise", "a", "b", "a_stderr", "b_stderr", "method", "images", "sigma_at_0.5"):
         assert key in doc
+    assert doc["rounding_step"] == 0.0  # a 16-bit file: rounding too fine to model
     assert doc["noise"].startswith("poisson-gaussian:a=")
     assert doc["method"] == "single" and doc["images"] == [str(image)]
     assert rel(doc["a"], a) < 0.05

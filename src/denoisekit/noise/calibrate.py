@@ -46,7 +46,7 @@ from ..errors import DataError
 from .bootstrap import block_regions, region_bootstrap
 from .burststats import Shots, burst_bins
 from .flatblocks import BlockStats, bin_blocks, bin_count, block_stats, first_pass, noise_like
-from .linefit import Bins, fit_line, line_errors
+from .linefit import STEP_8BIT, Bins, fit_line, grid_step, line_errors
 
 MIN_SIDE = 32  # pixels; smaller images hold too few noise samples to fit two parameters
 BLOCK = 16  # side of the blocks tested for flatness (single image)
@@ -72,7 +72,6 @@ _MAX_CLIP = {"single": 0.15, "burst": 0.03}
 # moves b several times as much (burst b on photos within 3%: 90% -> 82% with every such
 # bin in).
 _ONE_LEVEL_SPREAD, _MAX_CLIP_ONE_LEVEL = 0.25, 0.6
-_STEP_8BIT = 1.0 / 255.0
 
 _ADVICE = (
     "give photos with smooth areas (sky, walls, out-of-focus background) at several "
@@ -91,7 +90,8 @@ class Calibration:
     (per channel) whose statistics entered the fit; `n_bins`: intensity bins fitted;
     `intensity_range`: the lowest and highest bin intensity used (the line is extrapolated
     outside it); `residual`: RMS relative misfit of the bin variances about the line;
-    `bins`: per bin the observed mean and variance, pixel count and clipped fraction.
+    `rounding_step`: 1/255 when the values were 8-bit and the fit modelled their rounding, else
+    0; `bins`: per bin the observed mean and variance, pixel count and clipped fraction.
     """
 
     a: float
@@ -103,6 +103,7 @@ class Calibration:
     n_bins: int
     intensity_range: tuple[float, float]
     residual: float
+    rounding_step: float = 0.0
     images: list[str] = field(default_factory=list)
     bins: list[dict[str, float]] = field(default_factory=list, repr=False)
 
@@ -166,6 +167,7 @@ class Calibration:
             "n_bins": self.n_bins,
             "intensity_range": list(self.intensity_range),
             "residual": self.residual,
+            "rounding_step": self.rounding_step,
             "bins": [dict(b) for b in self.bins],
         }
 
@@ -227,7 +229,7 @@ def calibrate_images(
     Raises DataError when an image is smaller than 32x32 or when too few flat regions at
     distinct intensities remain to fit a line.
     """
-    stats, regions, first_region, step = [], [], 0, _STEP_8BIT
+    stats, regions, first_region, step = [], [], 0, STEP_8BIT
     for n, image in enumerate(images):
         what = names[n] if n < len(names) else f"image {n}"
         array = _as_array(image, what)
@@ -276,7 +278,7 @@ def calibrate_burst(
     to separate a from b.
     """
     groups = (Shots(), Shots())  # even- and odd-numbered shots
-    shape, step = None, _STEP_8BIT
+    shape, step = None, STEP_8BIT
     for n, shot in enumerate(shots):
         what = names[n] if n < len(names) else f"shot {n}"
         array = _as_array(shot, what)
@@ -319,18 +321,6 @@ def _fit(bins: Bins, method: str, step: float = 0.0) -> tuple[float, float, Bins
     a, b, use, x = fit_line(bins, enough=_enough)
     _check_bins(x[use], method)
     return a, b, bins.select(use)
-
-
-def grid_step(array: np.ndarray) -> float:
-    """1/255 when every value is a whole number of 255ths (read from an 8-bit file), else 0.
-
-    Rounding to 8 bits adds (1/255)^2 / 12 to the noise variance, 0.3% of b = 0.0004, and
-    where values clip at 0 it moves the clipped moments more: on pistachios on black, b from
-    bursts of 8-bit shots came out 1.7% (a=0.01) and 6.3% (a=0.002, b=0.0001) high until the
-    fit modelled it. 16-bit steps are too fine to matter.
-    """
-    scaled = np.asarray(array, dtype=np.float64) * 255.0
-    return _STEP_8BIT if np.abs(scaled - np.round(scaled)).max() < 1e-3 else 0.0
 
 
 def usable_bins(bins: Bins, method: str) -> np.ndarray:
@@ -388,6 +378,7 @@ def _result(
         n_bins=len(x),
         intensity_range=(float(x.min()), float(x.max())),
         residual=float(np.sqrt(np.mean(relative**2))),
+        rounding_step=bins.step,
         images=[str(n) for n in names],
         bins=[
             {"mean": float(m), "var": float(v), "n": int(c), "clipped": float(f)}

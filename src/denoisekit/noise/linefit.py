@@ -16,6 +16,7 @@ import numpy as np
 
 _LIGHT_CLIP = 0.002  # bins with fewer clipped values than this need no clipping correction
 _MAD_TO_SIGMA = 1.0 / 0.6744897501960817  # median |N(0, s^2)| = 0.6745 s
+STEP_8BIT = 1.0 / 255.0
 
 
 @dataclass
@@ -34,6 +35,18 @@ class Bins:
     def select(self, mask: np.ndarray) -> Bins:
         arrays = (f.name for f in fields(Bins) if f.name != "step")
         return replace(self, **{name: getattr(self, name)[mask] for name in arrays})
+
+
+def grid_step(array: np.ndarray) -> float:
+    """1/255 when every value is a whole number of 255ths (read from an 8-bit file), else 0.
+
+    Rounding to 8 bits adds (1/255)^2 / 12 to the noise variance, 0.3% of b = 0.0004, and
+    where values clip at 0 it moves the clipped moments more: on pistachios on black, b from
+    bursts of 8-bit shots came out 1.7% (a=0.01) and 6.3% (a=0.002, b=0.0001) high until the
+    fit modelled it. 16-bit steps are too fine to matter.
+    """
+    scaled = np.asarray(array, dtype=np.float64) * 255.0
+    return STEP_8BIT if np.abs(scaled - np.round(scaled)).max() < 1e-3 else 0.0
 
 
 def is_clipped(array: np.ndarray) -> np.ndarray:
