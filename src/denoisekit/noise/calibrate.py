@@ -309,7 +309,7 @@ def _shape(shape: tuple[int, ...]) -> str:
 # ----------------------------------------------------------------------------- fit and result
 
 
-def _fit(bins: Bins, method: str, step: float = 0.0) -> tuple[float, float, Bins]:
+def _fit(bins: Bins, method: str, step: float) -> tuple[float, float, Bins]:
     """Fit var = a*x + b through the bins (see `linefit.fit_line`), the values rounded to a
     grid of `step` (0: not rounded); a, b and the bins used.
 

@@ -47,7 +47,7 @@ def grid_step(array: np.ndarray) -> float:
     """
     flat = np.asarray(array).reshape(-1)
     for start in range(0, flat.size, 1 << 20):  # in slices: no image-sized temporaries
-        scaled = flat[start : start + (1 << 20)].astype(np.float64) * 255.0
+        scaled = np.asarray(flat[start : start + (1 << 20)], dtype=np.float64) * 255.0
         if np.abs(scaled - np.round(scaled)).max(initial=0.0) >= 1e-3:
             return 0.0
     return STEP_8BIT
@@ -158,13 +158,16 @@ def _normal_cdf(x: np.ndarray) -> np.ndarray:
     return torch.special.ndtr(torch.as_tensor(x, dtype=torch.float64)).numpy()
 
 
+def _normal_pdf(z: np.ndarray) -> np.ndarray:
+    return np.exp(-0.5 * z**2) / math.sqrt(2 * math.pi)
+
+
 def _clipped_mean(mu: np.ndarray, s: np.ndarray):
     """Mean of clip(mu + s * Z, 0, 1), with the terms the variance and the slope reuse:
     standardised limits, P(Z < hi), P(inside) and the normal densities at the limits."""
     lo, hi = -mu / s, (1.0 - mu) / s
     p_lo, p_hi = _normal_cdf(lo), _normal_cdf(hi)
-    d_lo = np.exp(-0.5 * lo**2) / math.sqrt(2 * math.pi)
-    d_hi = np.exp(-0.5 * hi**2) / math.sqrt(2 * math.pi)
+    d_lo, d_hi = _normal_pdf(lo), _normal_pdf(hi)
     inside = p_hi - p_lo
     mean = (1.0 - p_hi) + mu * inside + s * (d_lo - d_hi)
     return mean, lo, hi, p_hi, inside, d_lo, d_hi
@@ -186,21 +189,23 @@ def clipped_moments(mu: np.ndarray, var: np.ndarray) -> tuple[np.ndarray, np.nda
 def _rounded_terms(mu: np.ndarray, s: np.ndarray, step: float):
     """For the values round(clip(mu + s Z, 0, 1) / step) * step: the grid levels k whose
     threshold (k - 1/2) step lies within 8 s of some mu, z_k = ((k - 1/2) step - mu) / s and
-    P(value >= k step) for them (level on the last axis), and how many levels lie below that
-    window (reached with probability 1 to double precision)."""
+    P(value >= k step) for them (level on the last axis), and the mean: step times the sum
+    over all k of P(value >= k step), where the levels below the window count 1 each (to
+    double precision)."""
     first = max(1, math.floor((mu - 8 * s).min() / step + 0.5))
     last = min(round(1.0 / step), math.ceil((mu + 8 * s).max() / step + 0.5))
     levels = np.arange(first, last + 1)
     z = ((levels - 0.5) * step - mu[..., None]) / s[..., None]
-    return levels, z, 1.0 - _normal_cdf(z), first - 1
+    above = 1.0 - _normal_cdf(z)
+    return levels, z, above, step * (first - 1 + above.sum(-1))
 
 
 def _rounded_moments(mu: np.ndarray, s: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and variance of the clipped values rounded to a grid of `step`: the mean is step
-    times the sum over k of P(value >= k step), the second moment step^2 times that of
-    (2k - 1) P(value >= k step); the levels below the window add `below` and `below`^2."""
-    levels, _, above, below = _rounded_terms(mu, s, step)
-    mean = step * (below + above.sum(-1))
+    """Mean and variance of the clipped values rounded to a grid of `step`: the second
+    moment is step^2 times the sum over k of (2k - 1) P(value >= k step), to which the
+    levels below the window add their count squared."""
+    levels, _, above, mean = _rounded_terms(mu, s, step)
+    below = levels[0] - 1
     second = step**2 * (below**2 + ((2 * levels - 1) * above).sum(-1))
     return mean, np.maximum(second - mean**2, 0.0)
 
@@ -261,10 +266,9 @@ def _bin_mean_and_slope(
     slope = inside + (d_lo - d_hi) * a / (2 * s)
     for end in _rounding_ends(x, s, step) if step > 0 else []:
         xe, se = x[end], s[end]
-        _, z, above, below = _rounded_terms(xe, se, step)
-        density = np.exp(-0.5 * z**2) / math.sqrt(2 * math.pi)
-        mean[end] = step * (below + above.sum(-1))
-        slope[end] = step * (density * (1 + z * (a / (2 * se))[:, None])).sum(-1) / se
+        _, z, _, rounded_mean = _rounded_terms(xe, se, step)
+        mean[end] = rounded_mean
+        slope[end] = step * (_normal_pdf(z) * (1 + z * (a / (2 * se))[:, None])).sum(-1) / se
     return mean @ _WEIGHTS, slope @ _WEIGHTS
 
 
