@@ -2,12 +2,14 @@
 
     OMP_NUM_THREADS=1 python benchmarks/calibration.py [--pairs 0.01:0.0004,0.002:0.0001]
         [--cbsd68 68] [--pistachio 24] [--shots 8] [--chart-seeds 20] [--big-chart-seeds 5]
-        [--seed 0] [--no-clip] [--8bit]
+        [--seed 0] [--no-clip] [--8bit] [--jpeg Q]
 
 Synthetic protocol: clean image x in [0, 1]; noisy = x + sqrt(a*x + b) * N(0, 1) from a numpy
 generator seeded with (seed, image index, shot), clipped to [0, 1] as a camera does (`--no-clip`
 keeps it unclipped), kept as float (`--8bit`: the clean image and each noisy shot rounded to
-8 bits, as camera files are; the calibration then models the rounding). Clean images:
+8 bits, as camera files are; the calibration then models the rounding; `--jpeg Q`: each
+shot saved as a JPEG of quality Q with Pillow and read back, to show what compression does).
+Clean images:
 - photos: scikit-image's bundled camera, astronaut, coffee, chelsea and the first N CBSD68
   images from the data root (colour kept, channels pooled by the calibration);
 - pistachio: `--pistachio` N photos of the Pistachio set, 600x600 colour, each a nut on an
@@ -84,12 +86,28 @@ def step_chart(size: int, seed: int = 0, patches: int = 8) -> np.ndarray:
     return np.kron(levels, np.ones((size // patches, size // patches)))[None]
 
 
-def noisy(clean, a, b, rng, clip, eight_bit=False):
-    if eight_bit:  # an 8-bit scene, and the shot rounded to 8 bits as a camera file is
+def noisy(clean, a, b, rng, clip, eight_bit=False, jpeg=None):
+    if eight_bit or jpeg:  # an 8-bit scene, and the shot rounded to 8 bits as a camera file is
         clean = np.round(clean * 255) / 255
     x = clean + np.sqrt(a * clean + b) * rng.standard_normal(clean.shape)
-    x = np.clip(x, 0.0, 1.0) if clip or eight_bit else x
+    x = np.clip(x, 0.0, 1.0) if clip or eight_bit or jpeg else x
+    if jpeg:
+        return jpeg_round_trip(x, jpeg)
     return np.round(x * 255) / 255 if eight_bit else x
+
+
+def jpeg_round_trip(x: np.ndarray, quality: int) -> np.ndarray:
+    """(C, H, W) in [0, 1] -> the same after saving as an 8-bit JPEG and reading it back."""
+    import io
+
+    from PIL import Image
+
+    pixels = np.round(x * 255).astype(np.uint8)
+    image = Image.fromarray(pixels[0] if len(pixels) == 1 else pixels.transpose(1, 2, 0))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality)
+    decoded = np.asarray(Image.open(io.BytesIO(buffer.getvalue())), dtype=np.float64) / 255
+    return decoded[None] if decoded.ndim == 2 else decoded.transpose(2, 0, 1)
 
 
 def run_case(images, a, b, method, args) -> dict:
@@ -103,6 +121,7 @@ def run_case(images, a, b, method, args) -> dict:
                 np.random.default_rng([args.seed, i, k]),
                 not args.no_clip,
                 args.eight_bit,
+                args.jpeg,
             )
             for k in range(1 if method == "single" else args.shots)
         ]
@@ -163,6 +182,7 @@ def main() -> None:
     parser.add_argument(
         "--8bit", dest="eight_bit", action="store_true", help="clean and noisy rounded to 8 bits"
     )
+    parser.add_argument("--jpeg", type=int, default=None, help="JPEG quality of each shot")
     parser.add_argument("--data-root", default=None)
     parser.add_argument("--out", default="runs/bench/calibration.json")
     args = parser.parse_args()
