@@ -25,6 +25,34 @@ def test_defaults_yaml_and_overrides(tmp_path):
     assert config.train.batch_size == RunConfig().train.batch_size
 
 
+def test_init_without_a_model_trains_the_architecture_of_those_weights(tmp_path):
+    from denoisekit.pretrained import pretrained_info
+
+    shipped = pretrained_info("gray-blind")
+    config = load_run_config(None, ["train.epochs=1"], init="gray-blind")
+    assert config.train.init == "gray-blind"
+    assert (config.model.name, config.model.kwargs) == (shipped["model"], shipped["kwargs"])
+    assert config.data.channels == 1 and config.data.patch_size == 64  # no-file defaults kept
+    # a model the user gives is kept (and checked against the weights when training starts)
+    given = load_run_config(None, ["model.name=unet"], init="gray-blind")
+    assert given.model.name == "unet" and given.data.channels == 3
+    path = tmp_path / "run.yaml"
+    path.write_text("data:\n  channels: 3\ntrain:\n  init: color-blind\n")
+    from_file = load_run_config(path)
+    assert from_file.model.name == "drunet" and from_file.model.kwargs["in_channels"] == 3
+    # growing needs the larger model spelled out, so nothing is adopted
+    grow = load_run_config(None, ["train.grow=true"], init="gray-blind")
+    assert grow.model == RunConfig().model
+
+
+def test_a_folder_given_as_config_names_its_yaml_files(tmp_path):
+    (tmp_path / "a.yaml").write_text("seed: 1\n")
+    with pytest.raises(ConfigError, match="is a folder; give one YAML .* holds a.yaml"):
+        load_run_config(tmp_path)
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_run_config(tmp_path / "b.yaml")
+
+
 def test_round_trip(tmp_path):
     config = load_run_config(None, ["train.devices=2", "data.size=100", "noise.clip=true"])
     save_yaml(to_dict(config), tmp_path / "config.yaml")

@@ -61,9 +61,7 @@ def _cmd_train(args: argparse.Namespace) -> None:
     from .train import train
 
     _quiet_lightning()
-    config = load_run_config(args.config, _overrides(args))
-    if args.init:
-        config.train.init = args.init
+    config = load_run_config(args.config, _overrides(args), init=args.init)
     result = train(config, args.out, resume=args.resume, data_root=args.data_root)
     if result.global_rank != 0:
         return

@@ -83,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--init",
         help="start from these weights: a pretrained name (e.g. color-blind) or a checkpoint; "
-        "the optimizer and schedule start fresh (same as --set train.init=...)",
+        "the optimizer and schedule start fresh (same as --set train.init=...); a config "
+        "without a model trains theirs",
     )
     add_set(p)
 

@@ -226,6 +226,10 @@ def _looks_like_float(text: str) -> bool:
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
     path = Path(path)
+    if path.is_dir():
+        found = sorted(p.name for p in path.glob("*.yaml"))
+        hint = f" (it holds {', '.join(found[:4])}{', ...' if len(found) > 4 else ''})"
+        raise ConfigError(f"{path} is a folder; give one YAML config file{hint if found else ''}")
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     try:
@@ -250,17 +254,50 @@ def _fix_floats(node: Any) -> Any:
 
 
 def load_run_config(
-    path: str | Path | None = None, overrides: list[str] | None = None
+    path: str | Path | None = None,
+    overrides: list[str] | None = None,
+    *,
+    init: str | None = None,
 ) -> RunConfig:
-    """A `RunConfig` from defaults, an optional YAML file and `--set` overrides.
+    """A `RunConfig` from defaults, an optional YAML file, `--set` overrides and `init`
+    (`--init`, the same as the override `train.init=...`).
 
     Without a file the run trains on the embedded photos as `demo --train` does: they mix gray
-    and colour and differ in size, so they are read as RGB and cut into 64x64 patches.
+    and colour and differ in size, so they are read as RGB and cut into 64x64 patches. When
+    `train.init` names weights and neither the file nor an override says `model`, the run
+    trains the architecture of those weights (see `_adopt_init_model`).
     """
-    data = read_yaml(path) if path else {"data": {"channels": 3, "patch_size": 64}}
+    data = read_yaml(path) if path else {}
     if "runs" in data:
         raise ConfigError(f"{path} is an experiment config; use `denoisekit experiment`")
-    return from_dict(RunConfig, apply_overrides(data, overrides or []))
+    data = apply_overrides(data, overrides or [])
+    if init:
+        data["train"] = {**(data.get("train") or {}), "init": init}
+    _adopt_init_model(data)
+    if not path:
+        data["data"] = {"channels": 3, "patch_size": 64, **(data.get("data") or {})}
+    return from_dict(RunConfig, data)
+
+
+def _adopt_init_model(data: dict[str, Any]) -> None:
+    """Fill `model` (and `data.channels` when unset) from the weights `train.init` names, when
+    the config leaves the model out: `--init color-blind` alone fine-tunes that network,
+    rather than asking for its exact kwargs (which change when the shipped weights grow). A
+    `model` that is given is kept, and checked against the weights when training starts;
+    `train.grow` needs one (the larger network)."""
+    train = data.get("train") or {}
+    if not train.get("init") or "model" in data or train.get("grow"):
+        return
+    from .pretrained import resolve_weights
+    from .train.checkpoint import read_meta
+
+    meta = read_meta(resolve_weights(str(train["init"]), "train.init"))
+    kwargs = dict(meta.get("kwargs") or {})
+    data["model"] = {"name": meta.get("model"), "kwargs": kwargs}
+    if "in_channels" in kwargs:
+        section = dict(data.get("data") or {})
+        section.setdefault("channels", kwargs["in_channels"])
+        data["data"] = section
 
 
 def load_experiment_config(

@@ -13,7 +13,7 @@ from PIL import Image
 from denoisekit import create_model
 from denoisekit.config import load_run_config
 from denoisekit.data.folder import ImageSet
-from denoisekit.errors import ConfigError
+from denoisekit.errors import ConfigError, DataError
 from denoisekit.noise import parse_noise
 from denoisekit.train import loop, train
 from denoisekit.train.checkpoint import load_checkpoint, save_checkpoint
@@ -189,6 +189,23 @@ def test_fine_tune_from_init_with_a_self_supervised_objective(tmp_path, one_thre
     model, _ = load_checkpoint(result.best_path, fusion=False)  # the network, not the wrapper
     for key, value in start.state_dict().items():
         assert torch.allclose(model.state_dict()[key], value, atol=1e-6), key
+
+
+def test_channels_that_do_not_fit_the_model_are_refused_before_training(tmp_path):
+    photos = _folder(tmp_path / "photos", mode="RGB")
+    config = _config(f"data.train={photos}", "data.channels=null")
+    with pytest.raises(ConfigError, match="takes 1-channel images but .* gives 3-channel"):
+        train(config, tmp_path / "run", progress=False)
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_burst_folder_too_small_to_split_says_so(tmp_path):
+    bursts = tmp_path / "bursts"
+    for s in range(2):
+        _folder(bursts / f"scene{s}", n=2, seed=s)
+    config = _config(f"data.train={bursts}", "noise.train=none", "train.objective=noise2noise")
+    with pytest.raises(DataError, match="0 validation scenes; .* needs 3 or more scenes"):
+        train(config, tmp_path / "run", progress=False)
 
 
 def test_mixed_sizes_and_modes(tmp_path, one_thread):

@@ -37,8 +37,35 @@ def load_splits(config: RunConfig, data_root: str | None = None):
         train = load_dataset(d.train, split="train", limit=d.limit, **common)
         val = load_dataset(d.val or d.train, split="val", limit=d.eval_limit, **common)
     if len(train) == 0 or len(val) == 0:
-        raise DataError(f"data {d.train!r} gave {len(train)} training / {len(val)} val images")
+        what = "scenes" if hasattr(train, "scenes") else "images"
+        advice = (
+            "a folder is split 80/10/10 into train/val/test, so it needs 3 or more "
+            f"{what}; add more, or give separate validation {what} with data.val"
+        )
+        if d.val:
+            advice = f"check data.val ({d.val!r}) and data.limit / data.eval_limit"
+        raise DataError(
+            f"data {d.train!r} gave {len(train)} training / {len(val)} validation {what}; " + advice
+        )
     return train, val
+
+
+def check_channels(config: RunConfig, train_set, in_channels: int | None) -> None:
+    """ConfigError, before any step, when the training images' channel count is not the
+    model's input (a gray folder for a colour network, `data.channels` against `--init`)."""
+    if in_channels is None:
+        return
+    if hasattr(train_set, "scenes"):  # a BurstSet: (S, C, H, W) per scene
+        found = {scene.shape[1] for scene in train_set.scenes}
+    else:
+        found = {image.shape[0] for image in train_set.images}
+    other = sorted(found - {in_channels})
+    if other and len(found) == 1:  # gray and colour mixed get their own error (train_loader)
+        raise ConfigError(
+            f"the model takes {in_channels}-channel images but {config.data.train!r} gives "
+            f"{other[0]}-channel ones; set data.channels={in_channels}, or a model with "
+            f"in_channels={other[0]}"
+        )
 
 
 def train_loader(config: RunConfig, train_set, objective, noise) -> tuple[Any, Any]:

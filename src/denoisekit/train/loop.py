@@ -38,7 +38,7 @@ from .checkpoint import (
     read_meta,
     save_checkpoint,
 )
-from .data import load_splits, train_loader
+from .data import check_channels, load_splits, train_loader
 from .losses import get_loss
 from .objectives import Batch, get_objective
 from .selfsup import (
@@ -185,6 +185,7 @@ def train(
     fabric.seed_everything(config.seed)
 
     train_set, val_set = datasets or load_splits(config, data_root)
+    check_channels(config, train_set, getattr(model, "in_channels", None))
     loader, dataset = train_loader(config, train_set, objective, noise)
     selected_by = "val_psnr" if eval_noise else "val_loss"
     if eval_noise:
