@@ -87,3 +87,51 @@ def test_training_on_a_gpu_draws_everything_there_and_repeats(tmp_path, gray_fol
         states.append(load_checkpoint(result.out_dir / "last.safetensors")[0].state_dict())
     for key, value in states[0].items():
         assert torch.allclose(states[1][key], value, atol=1e-5), key
+
+
+def _rates(scheduler, optimizer, steps):
+    rates = []
+    for _ in range(steps):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    return rates
+
+
+def test_warmup_ramps_up_then_follows_the_cosine(gray_folder):
+    def fresh():
+        return torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
+
+    plain_config = _config(gray_folder, "train.lr=1e-3").train
+    warm_config = _config(gray_folder, "train.lr=1e-3", "train.warmup_steps=5").train
+    plain_opt, warm_opt = fresh(), fresh()
+    plain = _rates(loop.make_scheduler(plain_opt, plain_config, 20), plain_opt, 21)
+    warm = _rates(loop.make_scheduler(warm_opt, warm_config, 20), warm_opt, 21)
+    assert warm[0] == pytest.approx(1e-5) and warm[4] < plain[4]
+    assert all(a < b for a, b in zip(warm[:5], warm[1:6], strict=True))  # rising
+    assert warm[5:] == pytest.approx(plain[5:], rel=1e-9)  # the same cosine after it
+    assert plain[-1] == pytest.approx(1e-5)
+    constant = _config(gray_folder, "train.scheduler=none", "train.warmup_steps=3").train
+    opt = fresh()
+    rates = _rates(loop.make_scheduler(opt, constant, 20), opt, 6)
+    assert rates[3:] == pytest.approx([1e-3] * 3) and rates[0] == pytest.approx(1e-5)
+    assert (
+        loop.make_scheduler(fresh(), _config(gray_folder, "train.scheduler=none").train, 9) is None
+    )
+
+
+def test_a_run_with_warmup_resumes_on_its_schedule(tmp_path, gray_folder):
+    config = _config(gray_folder, "train.warmup_steps=3", "train.epochs=2")
+    train(config, tmp_path / "full", progress=False)
+    config.train.epochs = 1
+    train(config, tmp_path / "split", progress=False)
+    config.train.epochs = 2
+    train(config, tmp_path / "split", resume=True, progress=False)
+
+    def last_rate(run):
+        return float((tmp_path / run / "metrics.csv").read_text().splitlines()[-1].split(",")[5])
+
+    # the LambdaLR state (steps taken) came back, so epoch 2 ends on the full run's rate
+    assert last_rate("split") == pytest.approx(last_rate("full"), rel=1e-9)
+    with pytest.raises(ConfigError, match="warmup_steps must be >= 0"):
+        train(_config(gray_folder, "train.warmup_steps=-1"), tmp_path / "bad", progress=False)

@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 
-from ..config import RunConfig, save_yaml, to_dict
+from ..config import RunConfig, TrainConfig, save_yaml, to_dict
 from ..errors import ConfigError, DataError
 from ..evaluate import evaluate_pairs, make_noisy_pairs
 from ..files import atomic_write_text, output_folder
@@ -173,6 +173,8 @@ def train(
     optimizer = opt_cls(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
     if t.scheduler not in ("cosine", "none"):
         raise ConfigError(f"train.scheduler {t.scheduler!r}: use cosine or none")
+    if t.warmup_steps < 0:
+        raise ConfigError(f"train.warmup_steps must be >= 0, got {t.warmup_steps}")
 
     fabric = Fabric(
         accelerator=t.accelerator,
@@ -193,11 +195,7 @@ def train(
     else:
         val_views = validation_views(val_set, objective.shots, noise, config.seed)
     steps_per_epoch = min(len(loader), t.steps_per_epoch or len(loader))
-    scheduler = None
-    if t.scheduler == "cosine":
-        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
-            optimizer, T_max=t.epochs * steps_per_epoch, eta_min=t.lr * 0.01
-        )
+    scheduler = make_scheduler(optimizer, t, t.epochs * steps_per_epoch)
 
     history: list[dict[str, float]] = []
     start_epoch, best_psnr, best_loss, best_epoch, elapsed = 1, -math.inf, math.inf, 0, 0.0
@@ -364,3 +362,27 @@ def train(
         selected_by=selected_by,
         best_val_loss=best_loss,
     )
+
+
+def make_scheduler(optimizer: torch.optim.Optimizer, t: TrainConfig, total_steps: int):
+    """The per-step learning-rate schedule: cosine from `t.lr` to `t.lr / 100` over
+    `total_steps` (or constant), times a linear ramp from 1/100 over `t.warmup_steps`.
+    None when the rate is constant."""
+    if t.warmup_steps == 0:
+        if t.scheduler != "cosine":
+            return None
+        # kept as this class without warm-up, so runs saved before warm-up existed resume
+        return torch.optim.lr_scheduler.CosineAnnealingLR(
+            optimizer, T_max=total_steps, eta_min=t.lr * 0.01
+        )
+    cosine = t.scheduler == "cosine"
+
+    def factor(step: int) -> float:
+        ramp = min(1.0, 0.01 + 0.99 * step / t.warmup_steps)
+        if not cosine:
+            return ramp
+        return ramp * (
+            0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps))
+        )
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
