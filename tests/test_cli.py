@@ -306,3 +306,19 @@ def test_every_parsed_verb_has_a_function():
 
     sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     assert set(sub.choices) == set(VERBS)
+
+
+def test_evaluate_says_which_split_it_scored(tmp_path, capsys):
+    import numpy as np
+    from PIL import Image
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):  # a folder of 3 splits 1 / 1 / 1
+        Image.fromarray(rng.integers(0, 255, (24, 24), dtype=np.uint8)).save(folder / f"{i}.png")
+    argv = ["evaluate", "--checkpoint", "median", "--data", str(folder), "--noise", "gaussian:0.1"]
+    assert main([*argv, "--out", str(tmp_path / "o")]) == 0
+    assert capsys.readouterr().out.startswith("1 image (test split), gaussian:0.1: PSNR")
+    assert main([*argv, "--split", "all", "--out", str(tmp_path / "o2")]) == 0
+    assert capsys.readouterr().out.startswith("3 images (all split), gaussian:0.1: PSNR")

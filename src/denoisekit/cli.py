@@ -95,9 +95,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         skip_bad=args.skip_bad,
     )
     s, n = result["summary"], result["noisy_summary"]
-    skipped = f" ({result['skipped']} unreadable skipped)" if result["skipped"] else ""
+    skipped = f", {result['skipped']} unreadable skipped" if result["skipped"] else ""
+    count = f"{result['n']} image{'s' if result['n'] != 1 else ''} ({args.split} split{skipped})"
     print(
-        f"{result['n']} images{skipped}, {result['noise'].spec}: PSNR {s['psnr']['mean']:.2f} dB "
+        f"{count}, {result['noise'].spec}: PSNR {s['psnr']['mean']:.2f} dB "
         f"(noisy {n['psnr']['mean']:.2f}), SSIM {s['ssim']['mean']:.4f} "
         f"(noisy {n['ssim']['mean']:.4f}); wrote {Path(args.out) / 'summary.json'}"
     )

@@ -97,7 +97,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--data", required=True, help="named set (set12, bsd68, ...) or a folder")
     p.add_argument("--noise", required=True, help=NOISE_HELP)
-    p.add_argument("--split", default="test", choices=["train", "val", "test", "all"])
+    p.add_argument(
+        "--split",
+        default="test",
+        choices=["train", "val", "test", "all"],
+        help="which split to score (default test: all of a test set such as bsd68, the fixed "
+        "10%% test split of a folder or training set; all: every image)",
+    )
     p.add_argument("--limit", type=int, help="first N images only")
     p.add_argument("--seed", type=int, default=0, help="noise seed (image i uses seed + i)")
     p.add_argument("--clip", action="store_true", help="clip the noisy input to [0,1]")
