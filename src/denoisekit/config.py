@@ -66,9 +66,7 @@ class TrainConfig:
     optimizer: str = "adam"  # adam | adamw
     weight_decay: float = 0.0
     scheduler: str = "cosine"  # cosine | none
-    # linear warm-up over this many optimizer steps, from lr/100: restarting from trained
-    # weights, fresh Adam moments make the first steps full-size and knock the model back
-    warmup_steps: int = 0
+    warmup_steps: int = 0  # linear ramp from lr/100 over this many optimizer steps
     precision: str = "auto"  # auto | 32-true | bf16-mixed | 16-mixed
     channels_last: bool | None = None  # None: on whenever bf16 is used
     accelerator: str = "auto"
