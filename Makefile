@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench weights clean
 
 setup: $(STAMP)
 
@@ -25,6 +25,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/train_throughput.py --out runs/bench
+
+# retrain a shipped model through all its stages: make weights MODEL=gray-blind
+weights: $(STAMP)
+	$(BIN)/python benchmarks/train_pretrained.py $(MODEL)
 
 clean:
 	rm -rf runs .pytest_cache

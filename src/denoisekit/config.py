@@ -67,6 +67,9 @@ class TrainConfig:
     weight_decay: float = 0.0
     scheduler: str = "cosine"  # cosine | none
     warmup_steps: int = 0  # linear ramp from lr/100 over this many optimizer steps
+    # end the run after this epoch, the schedule still spanning `epochs` (as a time limit would;
+    # --resume with it raised or unset goes on)
+    stop_after: int | None = None
     precision: str = "auto"  # auto | 32-true | bf16-mixed | 16-mixed
     channels_last: bool | None = None  # None: on whenever bf16 is used
     accelerator: str = "auto"

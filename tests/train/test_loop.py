@@ -135,3 +135,19 @@ def test_a_run_with_warmup_resumes_on_its_schedule(tmp_path, gray_folder):
     assert last_rate("split") == pytest.approx(last_rate("full"), rel=1e-9)
     with pytest.raises(ConfigError, match="warmup_steps must be >= 0"):
         train(_config(gray_folder, "train.warmup_steps=-1"), tmp_path / "bad", progress=False)
+
+
+def test_stop_after_ends_the_run_on_the_full_schedule_and_resume_goes_on(tmp_path, gray_folder):
+    def rates(run):
+        rows = (tmp_path / run / "metrics.csv").read_text().splitlines()[1:]
+        return [float(row.split(",")[5]) for row in rows]
+
+    train(_config(gray_folder, "train.epochs=3"), tmp_path / "full", progress=False)
+    cut = _config(gray_folder, "train.epochs=3", "train.stop_after=1")
+    train(cut, tmp_path / "cut", progress=False)
+    assert rates("cut") == pytest.approx(rates("full")[:1], rel=1e-9)  # a 3-epoch cosine
+    cut.train.stop_after = None
+    train(cut, tmp_path / "cut", resume=True, progress=False)
+    assert rates("cut") == pytest.approx(rates("full"), rel=1e-9)
+    with pytest.raises(ConfigError, match="stop_after must be from 1 to train.epochs .3."):
+        train(_config(gray_folder, "train.epochs=3", "train.stop_after=4"), tmp_path / "x")

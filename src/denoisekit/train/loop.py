@@ -131,6 +131,10 @@ def train(
     t = config.train
     if t.epochs < 1 or t.batch_size < 1 or t.lr <= 0:
         raise ConfigError("train.epochs and train.batch_size must be >= 1 and train.lr > 0")
+    if t.stop_after is not None and not 1 <= t.stop_after <= t.epochs:
+        raise ConfigError(
+            f"train.stop_after must be from 1 to train.epochs ({t.epochs}), got {t.stop_after}"
+        )
     if config.data.workers < 0:
         raise ConfigError(f"data.workers must be >= 0, got {config.data.workers}")
     if t.num_threads:
@@ -248,7 +252,7 @@ def train(
             f"precision {precision}{', channels_last' if channels_last else ''}",
             flush=True,
         )
-    for epoch in range(start_epoch, t.epochs + 1):
+    for epoch in range(start_epoch, (t.stop_after or t.epochs) + 1):
         epoch_start = time.perf_counter()
         model.train()
         if hasattr(dataset, "set_epoch"):
