@@ -40,8 +40,8 @@ def main() -> int:
         return 2
     runs = Path(args.runs).resolve()  # the stages run from the repository root
     for stage, command in zip(stages, stage_commands(args.name, runs), strict=True):
-        train = load_run_config(ROOT / stage.config).train
-        state = stage_state(runs / stage.run, train.stop_after or train.epochs)
+        config = load_run_config(ROOT / stage.config)
+        state = stage_state(runs / stage.run, config.train.last_epoch)
         if state == "done":
             print(f"done already: {stage.run}")
             continue
@@ -52,7 +52,8 @@ def main() -> int:
         status = subprocess.call([sys.executable, "-m", "denoisekit", *command], cwd=ROOT)
         if status != 0:
             return status
-    sets = "set12,bsd68" if args.name.startswith("gray") else "cbsd68"
+    gray = load_run_config(ROOT / stages[-1].config).data.channels == 1
+    sets = "set12,bsd68" if gray else "cbsd68"
     print(
         f"export: python benchmarks/export_pretrained.py {runs / stages[-1].run} --name "
         f'{args.name} --hardware "where it trained" --measure {sets}'

@@ -88,6 +88,11 @@ class TrainConfig:
     # (inference/fusion.py); None = its default (25), 0 = off
     fusion_window: int | None = None
 
+    @property
+    def last_epoch(self) -> int:
+        """The epoch a run ends after: `stop_after`, else `epochs`."""
+        return self.stop_after or self.epochs
+
 
 @dataclass
 class RunConfig:

@@ -51,16 +51,20 @@ def load_splits(config: RunConfig, data_root: str | None = None):
 
 
 def check_channels(config: RunConfig, train_set, in_channels: int | None) -> None:
-    """ConfigError, before any step, when the training images' channel count is not the
-    model's input (a gray folder for a colour network, `data.channels` against `--init`)."""
-    if in_channels is None:
-        return
+    """ConfigError, before any step, when the training images mix gray and colour, or when
+    their channel count is not the model's input (a gray folder for a colour network,
+    `data.channels` against `--init`)."""
     if hasattr(train_set, "scenes"):  # a BurstSet: (S, C, H, W) per scene
         found = {scene.shape[1] for scene in train_set.scenes}
     else:
         found = {image.shape[0] for image in train_set.images}
+    if len(found) > 1:
+        raise ConfigError(
+            f"training images of {config.data.train!r} mix gray and colour; "
+            "set data.channels to 1 or 3"
+        )
     other = sorted(found - {in_channels})
-    if other and len(found) == 1:  # gray and colour mixed get their own error (train_loader)
+    if in_channels is not None and other:
         raise ConfigError(
             f"the model takes {in_channels}-channel images but {config.data.train!r} gives "
             f"{other[0]}-channel ones; set data.channels={in_channels}, or a model with "
@@ -70,14 +74,11 @@ def check_channels(config: RunConfig, train_set, in_channels: int | None) -> Non
 
 def train_loader(config: RunConfig, train_set, objective, noise) -> tuple[Any, Any]:
     """DataLoader over clean training images or patches (supervised) or over noisy shots
-    (B, S, C, p, p) (self-supervised, `selfsup.shot_dataset`); returns (loader, dataset)."""
+    (B, S, C, p, p) (self-supervised, `selfsup.shot_dataset`); returns (loader, dataset).
+    Channels are checked before, by `check_channels`."""
     from ..data.patches import PatchDataset
 
     d = config.data
-    if objective.supervised and len({img.shape[0] for img in train_set.images}) > 1:
-        raise ConfigError(
-            f"training images of {d.train!r} mix gray and colour; set data.channels to 1 or 3"
-        )
     if not objective.supervised:
         dataset = shot_dataset(config, train_set, noise, objective)
     elif d.patch_size:

@@ -252,7 +252,7 @@ def train(
             f"precision {precision}{', channels_last' if channels_last else ''}",
             flush=True,
         )
-    for epoch in range(start_epoch, (t.stop_after or t.epochs) + 1):
+    for epoch in range(start_epoch, t.last_epoch + 1):
         epoch_start = time.perf_counter()
         model.train()
         if hasattr(dataset, "set_epoch"):
