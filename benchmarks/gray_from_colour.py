@@ -23,7 +23,7 @@ from denoisekit.inference.choose import GRAY_JPEG_MIN_SIGMA, looks_like_camera_n
 from denoisekit.inference.loaded import load
 from denoisekit.metrics import psnr
 from denoisekit.noise import camera_pipeline, jpeg
-from denoisekit.noise.estimate import estimate_sigma
+from denoisekit.noise.estimate import estimate_sigma_haar
 
 NOISES = [(0.002, 0.00005, 90), (0.004, 0.0001, 90), (0.01, 0.0002, 90), (0.01, 0.0002, None)]
 
@@ -48,7 +48,7 @@ def main() -> None:
             for name, model in models.items():
                 denoised = model.denoise_batch(noisy, None, tile=None)
                 scores[name].append(psnr(denoised, target).item())
-            sigmas.append(estimate_sigma(noisy).item())
+            sigmas.append(estimate_sigma_haar(noisy).item())
             sent += looks_like_camera_noise(noisy)
         low = sum(sigma < GRAY_JPEG_MIN_SIGMA for sigma in sigmas)
         means = "  ".join(f"{name} {statistics.fmean(v):.2f}" for name, v in scores.items())

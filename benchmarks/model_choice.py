@@ -37,7 +37,7 @@ from denoisekit.inference.loaded import load
 from denoisekit.metrics import psnr
 from denoisekit.noise import parse_noise
 from denoisekit.noise.cues import grain_ratio, jpeg_grid, shadow_ratio
-from denoisekit.noise.estimate import estimate_sigma
+from denoisekit.noise.estimate import estimate_sigma_haar
 from denoisekit.pretrained import DEFAULT_COLOR, DEFAULT_GRAY
 
 NOISES = [
@@ -100,7 +100,7 @@ def main() -> None:
             cues["grain_ratio"].append(grain_ratio(noisy).item())
             cues["jpeg_grid"].append(jpeg_grid(noisy).item())
             cues["shadow_ratio"].append(shadow_ratio(noisy).item())
-            cues["sigma"].append(estimate_sigma(noisy).item())
+            cues["sigma"].append(estimate_sigma_haar(noisy).item())
             camera = looks_like_camera_noise(noisy)
             sent += camera
             scores["picked"].append(scores[camera_model if camera else blind][-1])

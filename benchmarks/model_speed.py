@@ -25,7 +25,7 @@ import torch
 
 from denoisekit.benchmark.speed import conv_flops, cpu_name
 from denoisekit.files import atomic_write_json
-from denoisekit.noise.estimate import estimate_sigma
+from denoisekit.noise.estimate import ESTIMATORS, estimate_sigma
 from denoisekit.registry import count_parameters, create_model
 
 CANDIDATES: list[tuple[str, dict]] = [
@@ -118,7 +118,10 @@ def main() -> None:
         rows.append(measure(name, kwargs, args.size, args.repeats))
         print(rows[-1], flush=True)
     noisy = torch.rand(1, 1, args.size, args.size, generator=torch.Generator().manual_seed(0))
-    estimator_ms = median_ms(lambda: estimate_sigma(noisy), args.repeats)
+    estimator_ms = {
+        method: median_ms(lambda method=method: estimate_sigma(noisy, method), args.repeats)
+        for method in ESTIMATORS
+    }
 
     report = {
         "machine": cpu_name(),
@@ -129,7 +132,9 @@ def main() -> None:
         "input": [1, 1, args.size, args.size],
         "repeats": args.repeats,
         "sigma_for_noise_aware": SIGMA,
-        "estimate_sigma_ms_per_mp": round(estimator_ms / (args.size**2 / 1e6), 2),
+        "estimate_sigma_ms_per_mp": {
+            method: round(ms / (args.size**2 / 1e6), 2) for method, ms in estimator_ms.items()
+        },
         "rows": rows,
     }
     out = Path(args.out) / "model_speed.json"

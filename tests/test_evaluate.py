@@ -5,6 +5,7 @@ import csv
 import json
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
@@ -107,6 +108,21 @@ def test_checkpoint_trained_with_pixel_levels_is_evaluated_with_them(tmp_path):
         estimated = [float(row["sigma"]) for row in csv.DictReader(f)]
     # estimated from each noisy image (the 16x16 random images read as extra noise), not 0.1
     assert len(set(estimated)) == len(estimated) and all(e != 0.1 for e in estimated)
+
+
+def test_blind_levels_use_the_estimator_named():
+    from denoisekit.evaluate import blind_levels
+    from denoisekit.noise.estimate import estimate_sigma_haar, estimate_sigma_pca
+
+    noisy = [
+        0.5 + 0.1 * torch.randn(1, 32, 40, generator=torch.Generator().manual_seed(i))
+        for i in range(2)
+    ]
+    for method, estimator in (("pca", estimate_sigma_pca), ("haar", estimate_sigma_haar)):
+        levels = blind_levels(noisy, method)
+        assert [level.shape for level in levels] == [torch.Size([])] * 2
+        for level, x in zip(levels, noisy, strict=True):
+            assert float(level) == pytest.approx(float(estimator(x.unsqueeze(0))))
 
 
 def test_evaluate_checkpoint_from_python_matches_the_cli(tmp_path):

@@ -45,6 +45,7 @@ def test_fusion_module_improves_a_blind_spot_estimate_and_estimates_sigma_itself
     bare = FourNeighbourMean()
     fused = NoisyPixelFusion(bare, window=9)
     assert fused.in_channels == 1 and fused.noise_aware
+    assert fused.sigma_estimator == "haar"  # the reading its self-supervised weights learned
     given = fused(noisy, torch.tensor([0.1, 0.1]))
     blind = fused(noisy)  # level estimated from each image
     for out in (given, blind):

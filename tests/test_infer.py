@@ -231,6 +231,27 @@ def test_strength_multiplies_the_level_the_model_gets():
     assert float(model.sigmas[-1].flatten()[0]) == pytest.approx(0.3)
 
 
+def test_the_estimated_level_comes_from_the_models_own_estimator():
+    from denoisekit.noise.estimate import estimate_sigma_haar, estimate_sigma_pca
+
+    noisy = 0.5 + 0.1 * torch.randn(1, 1, 40, 48, generator=torch.Generator().manual_seed(1))
+    model = Scale(1, noise_aware=True)
+    LoadedDenoiser(model).denoise(noisy)
+    assert float(model.sigmas[-1].flatten()[0]) == pytest.approx(float(estimate_sigma_pca(noisy)))
+    model.sigma_estimator = "haar"  # as load_checkpoint sets it for weights trained on its reading
+    LoadedDenoiser(model).denoise(noisy)
+    assert float(model.sigmas[-1].flatten()[0]) == pytest.approx(float(estimate_sigma_haar(noisy)))
+    assert estimate_sigma_haar(noisy) != estimate_sigma_pca(noisy)
+
+
+def test_shipped_models_estimate_as_they_were_trained():
+    # the blind models learned the true level, the camera models the Haar reading of it
+    assert denoisekit.load("gray-blind").model.sigma_estimator == "pca"
+    assert denoisekit.load("color-blind+x8").model.sigma_estimator == "pca"
+    assert denoisekit.load("color-camera").model.sigma_estimator == "haar"
+    assert denoisekit.load("gray-camera+x8").model.sigma_estimator == "haar"
+
+
 @pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf"), "2", True])
 def test_bad_strength_is_named(bad):
     with pytest.raises(ConfigError, match="strength must be"):

@@ -46,6 +46,13 @@ def make_noisy_pairs(
     return pairs
 
 
+def blind_levels(noisy: Sequence[Tensor], method: str) -> list[Tensor]:
+    """The 0-d level `method` (`noise.estimate`) reads from each (C, H, W) noisy image."""
+    from .noise.estimate import estimate_sigma
+
+    return [estimate_sigma(x.unsqueeze(0), method)[0].float().clamp(0.0, 1.0) for x in noisy]
+
+
 def _batches(shapes: list[torch.Size], batch_size: int) -> list[list[int]]:
     """Indices grouped into batches of equal-shaped images, in order."""
     groups: list[list[int]] = []
@@ -241,6 +248,8 @@ def evaluate_checkpoint(
         skip_bad=skip_bad,
     )
     pairs = make_noisy_pairs(images.images, noise_model, seed, images.names)
+    if level == "auto":  # as `denoise --sigma auto` runs it: the model's own estimator
+        pairs.sigma = blind_levels(pairs.noisy, getattr(model, "sigma_estimator", "haar"))
     result = evaluate_pairs(model, pairs, batch_size=batch_size)
     proto = protocol(
         noise_model,

@@ -304,12 +304,12 @@ def test_noise_level_form_is_part_of_the_model():
         parse_noise("poisson:30", level="channel")
 
 
-def test_auto_level_is_the_estimate_of_each_noisy_image():
-    from denoisekit.noise.estimate import estimate_sigma
+def test_auto_level_is_the_haar_estimate_of_each_noisy_image():
+    from denoisekit.noise.estimate import estimate_sigma_haar
 
     clean = torch.full((2, 1, 64, 64), 0.5)
     noisy, level = parse_noise("gaussian:0.05-0.15+jpeg:85", level="auto")(clean, _gen())
-    assert torch.allclose(level, estimate_sigma(noisy).float())
+    assert torch.allclose(level, estimate_sigma_haar(noisy).float())
     image_level = parse_noise("gaussian:0.05-0.15+jpeg:85")(clean, _gen())[1]
     assert not torch.allclose(level, image_level, atol=1e-3)
 

@@ -5,7 +5,12 @@ import torch
 
 from denoisekit import create_model
 from denoisekit.errors import DataError
-from denoisekit.train.checkpoint import load_checkpoint, load_training_state, save_checkpoint
+from denoisekit.train.checkpoint import (
+    load_checkpoint,
+    load_training_state,
+    save_checkpoint,
+    trained_estimator,
+)
 
 
 def _model():
@@ -66,3 +71,18 @@ def test_a_folder_or_an_image_is_not_a_checkpoint(tmp_path):
     (tmp_path / "photo.png").write_bytes(b"not a checkpoint")
     with pytest.raises(DataError, match="is not a checkpoint"):
         load_checkpoint(tmp_path / "photo.png")
+
+
+def test_blind_estimator_follows_the_level_the_weights_learned_from(tmp_path):
+    assert trained_estimator({}) == "pca"
+    assert trained_estimator({"config": {"noise": {"level": "image"}}}) == "pca"
+    assert trained_estimator({"config": {"noise": {"level": "pixel"}}}) == "pca"
+    assert trained_estimator({"config": {"noise": {"level": "auto"}}}) == "haar"
+    selfsup = {"noise": {"level": "image"}, "train": {"objective": "neighbor2neighbor"}}
+    assert trained_estimator({"config": selfsup}) == "haar"
+    model = create_model("drunet", channels=[4, 8], blocks=1)
+    for level, expected in (("image", "pca"), ("auto", "haar")):
+        meta = {"model": "drunet", "kwargs": {"channels": [4, 8], "blocks": 1}}
+        meta["config"] = {"noise": {"level": level}}
+        save_checkpoint(tmp_path / level, model, meta)
+        assert load_checkpoint(tmp_path / level)[0].sigma_estimator == expected

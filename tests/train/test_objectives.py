@@ -7,7 +7,7 @@ from torch import nn
 
 from denoisekit import create_model
 from denoisekit.errors import ConfigError, UnknownNameError
-from denoisekit.noise.estimate import estimate_sigma
+from denoisekit.noise.estimate import estimate_sigma_haar
 from denoisekit.train.objectives import (
     OBJECTIVES,
     Batch,
@@ -127,7 +127,7 @@ def test_self_supervised_objectives_give_noise_aware_models_an_estimated_level()
         batch.sigma = torch.full((2,), 0.5)  # the true level, which they must not use
         objective(spy, batch, torch.Generator().manual_seed(0))
         for _, sigma in spy.calls:
-            assert torch.allclose(sigma, estimate_sigma(noisy))
+            assert torch.allclose(sigma, estimate_sigma_haar(noisy))
 
 
 def test_unknown_objective_and_missing_target():

@@ -62,13 +62,13 @@ def looks_like_camera_noise(batch: Tensor) -> bool:
     least `GRAY_JPEG_MIN_SIGMA` (the mean of its images' cues over the thresholds; NaN values
     read as False)."""
     from ..noise.cues import grain_ratio, jpeg_grid, shadow_ratio
-    from ..noise.estimate import estimate_sigma
+    from ..noise.estimate import estimate_sigma_haar
 
     if batch.shape[1] == 1:
         # no mosaic, so no grain to read; the sRGB curve's mark on sensor noise is what is left
         if float(shadow_ratio(batch).nanmean()) > CAMERA_SHADOW_RATIO:
             return True
-        if float(estimate_sigma(batch).mean()) < GRAY_JPEG_MIN_SIGMA:
+        if float(estimate_sigma_haar(batch).mean()) < GRAY_JPEG_MIN_SIGMA:
             return False
     elif float(grain_ratio(batch).mean()) > CAMERA_GRAIN_RATIO:
         return True

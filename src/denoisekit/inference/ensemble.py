@@ -17,7 +17,7 @@ from torch import Tensor, nn
 from ..data.patches import dihedral
 from ..errors import ConfigError
 from ..models.base import Denoiser
-from ..noise.estimate import sigma_or_estimate
+from ..noise.estimate import DEFAULT_ESTIMATOR, sigma_or_estimate
 from ..registry import count_parameters
 
 ENSEMBLE_SUFFIX = "+x8"
@@ -41,7 +41,7 @@ class SelfEnsemble(Denoiser):
     """`model` averaged over the 8 dihedral transforms of its input; same inputs and outputs.
 
     A noise-level map is turned with the image. A noise-aware model given no level gets one
-    estimate per image (`noise.estimate.estimate_sigma`), shared by the 8 views.
+    estimate per image (by the wrapped model's `sigma_estimator`), shared by the 8 views.
     """
 
     multiple = 1  # the wrapped model pads for itself
@@ -61,9 +61,13 @@ class SelfEnsemble(Denoiser):
         self.in_channels = getattr(model, "in_channels", None)
         self.out_channels = getattr(model, "out_channels", self.in_channels)
 
+    @property
+    def sigma_estimator(self) -> str:
+        return getattr(self.model, "sigma_estimator", DEFAULT_ESTIMATOR)
+
     def denoise_padded(self, noisy: Tensor, sigma: Tensor | None) -> Tensor:
         if self.noise_aware:  # estimated once, (B,), so the 8 views share one level
-            sigma = sigma_or_estimate(noisy, sigma)
+            sigma = sigma_or_estimate(noisy, sigma, self.sigma_estimator)
         total: Tensor | None = None
         for k in range(_VIEWS):
             view = dihedral(noisy, k)

@@ -62,11 +62,12 @@ class NoisyPixelFusion(Denoiser):
     """A blind-spot model followed by `fuse_noisy`; takes and returns what the model does.
 
     It is noise-aware (it needs the noise level for `v`), so callers hand it the level or map;
-    without one it estimates the level of each image (`noise.estimate.estimate_sigma`).
+    without one it estimates the level of each image (`noise.estimate.estimate_sigma_haar`).
     """
 
     noise_aware = True
     multiple = 1
+    sigma_estimator = "haar"  # the reading the self-supervised objectives train on
 
     def __init__(self, model: nn.Module, window: int = DEFAULT_WINDOW) -> None:
         super().__init__()
@@ -82,9 +83,9 @@ class NoisyPixelFusion(Denoiser):
 
     def denoise_padded(self, noisy: Tensor, sigma: Tensor | None) -> Tensor:
         if sigma is None:
-            from ..noise.estimate import estimate_sigma
+            from ..noise.estimate import estimate_sigma_haar
 
-            sigma = estimate_sigma(noisy).float().reshape(-1, 1, 1, 1)
+            sigma = estimate_sigma_haar(noisy).float().reshape(-1, 1, 1, 1)
         inner_sigma = sigma if getattr(self.model, "noise_aware", False) else None
         estimate = self.model(noisy, inner_sigma).float()
         return fuse_noisy(noisy.float(), estimate, sigma.float().square(), self.window)

@@ -121,9 +121,9 @@ class LoadedDenoiser:
             float in [0, 1] or uint8. Alpha (the 2nd / 4th channel) passes through untouched,
             (as in `io.split_alpha`).
         sigma: noise std in [0, 1] units, or None / "auto" to estimate it per image
-            (`noise.estimate.estimate_sigma`, on the whole image, so every tile gets the same
-            level), or the noise spec the image carries (see `parse_sigma`) for a per-pixel
-            level map. Only noise-aware models use it; the others ignore it.
+            (`noise.estimate`, by the model's `sigma_estimator`, on the whole image, so every
+            tile gets the same level), or the noise spec the image carries (see `parse_sigma`)
+            for a per-pixel level map. Only noise-aware models use it; the others ignore it.
         tile, overlap: tile size and overlap in pixels (tile None or 0: whole image at once);
             memory grows with the tile, not the image.
         strength: factor on the noise level the model is given, estimated or not: below 1
@@ -220,16 +220,16 @@ class LoadedDenoiser:
 
         return call
 
-    @staticmethod
-    def _levels(batch: Tensor, sigma: float | None) -> Tensor:
+    def _levels(self, batch: Tensor, sigma: float | None) -> Tensor:
         """Per-image noise level (N,): the given one, or an estimate on the whole image."""
         if sigma is not None:
             return torch.full((batch.shape[0],), float(sigma))
         if min(batch.shape[-2:]) < 2:  # the estimator needs 2x2 pixels; nothing to see anyway
             return torch.zeros(batch.shape[0])
-        from ..noise.estimate import estimate_sigma
+        from ..noise.estimate import DEFAULT_ESTIMATOR, estimate_sigma
 
-        return estimate_sigma(batch).float().cpu()
+        method = getattr(self.model, "sigma_estimator", DEFAULT_ESTIMATOR)
+        return estimate_sigma(batch, method).float().cpu()
 
     def _denoise_tensor(self, image: Tensor, sigma, tile, overlap, strength) -> Tensor:
         if image.dim() not in (3, 4):

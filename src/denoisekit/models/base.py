@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..errors import ConfigError
+from ..noise.estimate import DEFAULT_ESTIMATOR
 
 
 def pad_to_multiple(
@@ -70,10 +71,13 @@ class Denoiser(nn.Module):
     Subclasses set `in_channels`, `out_channels` and `multiple` (the factor H and W must be
     divisible by, e.g. 2**depth for `depth` 2x poolings) and implement `denoise_padded`.
     Models that use the noise level set `noise_aware = True`; the others never see `sigma`.
+    Called blind, noise-aware models estimate it with `sigma_estimator` (`noise.estimate`),
+    which `train.checkpoint.load_checkpoint` sets to the one the weights learned from.
     """
 
     multiple: int = 1
     noise_aware: bool = False
+    sigma_estimator: str = DEFAULT_ESTIMATOR
     in_channels: int
     out_channels: int
 

@@ -54,7 +54,8 @@ class DRUNet(Denoiser):
     x 4 blocks: 32.6 M; (32, 64, 128, 256) x 2 blocks: 4.25 M, 542 GFLOP/MP).
 
     `sigma` is a float, (B,) or (B, 1, H, W) map in [0, 1] units. Without it the level is
-    estimated per image (`noise.estimate.estimate_sigma`), so `model(noisy)` still works blind.
+    estimated per image (`noise.estimate`, by `sigma_estimator`), so `model(noisy)` still works
+    blind.
     Unlike DRUNet (which predicts the image) it predicts the noise with a zero-initialised last
     conv: it starts as the identity and trains faster.
     """
@@ -113,7 +114,7 @@ class DRUNet(Denoiser):
 
     def forward(self, noisy: Tensor, sigma: Tensor | float | None = None) -> Tensor:
         """noisy (B, C, H, W) in [0, 1]; sigma float, (B,) or (B, 1, H, W), None = estimate."""
-        return super().forward(noisy, sigma_or_estimate(noisy, sigma))
+        return super().forward(noisy, sigma_or_estimate(noisy, sigma, self.sigma_estimator))
 
     def denoise_padded(self, noisy: Tensor, sigma: Tensor | None) -> Tensor:
         if sigma is None:  # only reachable by calling denoise_padded directly

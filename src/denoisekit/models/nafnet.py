@@ -146,7 +146,7 @@ class NAFNetLite(Denoiser):
     def forward(self, noisy: Tensor, sigma: Tensor | float | None = None) -> Tensor:
         """noisy (B, C, H, W) in [0, 1]; sigma is used only with `sigma_input=True`."""
         if self.noise_aware:
-            sigma = sigma_or_estimate(noisy, sigma)
+            sigma = sigma_or_estimate(noisy, sigma, self.sigma_estimator)
         return super().forward(noisy, sigma)
 
     def denoise_padded(self, noisy: Tensor, sigma: Tensor | None) -> Tensor:

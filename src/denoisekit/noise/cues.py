@@ -16,7 +16,13 @@ import math
 import torch
 from torch import Tensor
 
-from .estimate import MAD_TO_SIGMA, check_batch_shape, estimate_sigma, haar_average, haar_diagonal
+from .estimate import (
+    MAD_TO_SIGMA,
+    check_batch_shape,
+    estimate_sigma_haar,
+    haar_average,
+    haar_diagonal,
+)
 
 # JPEG's 8x8 DCT coefficients with u + v >= this are the ones its tables quantise hardest.
 _HIGH_FREQUENCY = 5
@@ -32,7 +38,7 @@ _SHADOWS, _MIDTONES, _MIN_BLOCKS = (0.02, 0.25), (0.35, 0.8), 1000
 def grain_ratio(noisy: Tensor) -> Tensor:
     """How much coarser than single pixels the noise of `noisy` (B, C, H, W) is -> (B,).
 
-    The ratio of `estimate_sigma` one Haar scale down (on `haar_average`) to `estimate_sigma`
+    The ratio of `estimate_sigma_haar` one Haar scale down (on `haar_average`) to its reading
     at the finest scale. White noise reads the same at both scales (about 1; texture adds to
     the coarser reading, up to about 2 on photos with weak noise). Camera grain, spread over
     neighbouring pixels by demosaicing, reads 2-3.5 one scale down (README, "Which model
@@ -43,8 +49,8 @@ def grain_ratio(noisy: Tensor) -> Tensor:
     if min(noisy.shape[-2:]) < 4:
         return ones
     noisy = noisy.detach().float()
-    fine = estimate_sigma(noisy).cpu()
-    coarse = estimate_sigma(haar_average(noisy)).cpu()
+    fine = estimate_sigma_haar(noisy).cpu()
+    coarse = estimate_sigma_haar(haar_average(noisy)).cpu()
     return torch.where(fine > 0, coarse / fine.clamp_min(1e-12), ones)
 
 

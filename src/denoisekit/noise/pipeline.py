@@ -30,7 +30,7 @@ from torch import Tensor
 
 from ..errors import ConfigError, DataError, DenoiseKitError, unknown
 from . import functional as nf
-from .estimate import estimate_sigma, local_intensity
+from .estimate import estimate_sigma_haar, local_intensity
 from .kinds import KINDS, Kind, Param, Params
 
 _NUMBER = r"[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?"
@@ -119,9 +119,9 @@ class NoiseModel:
     `parse_noise(model.spec) == model`. Two models are equal when their stages, `clip` and
     `level` are. `level` is the noise level handed to noise-aware models: "image", the level
     the noise added, one number per image; "pixel", a (B, 1, H, W) map (see `level_map`); or
-    "auto", what `estimate.estimate_sigma` reads from each noisy image, which is all a blind
-    model gets in use (for noise the estimator misreads, e.g. after JPEG, training on it
-    teaches the model the estimator's scale).
+    "auto", what `estimate.estimate_sigma_haar` reads from each noisy image, which is all a
+    model trained on it gets in blind use (for noise the estimator misreads, e.g. after JPEG,
+    training on it teaches the model the estimator's scale).
     """
 
     spec: str = field(compare=False)
@@ -221,7 +221,7 @@ class NoiseModel:
         change; motion blur: 0), each measured on that stage's input. Noise-level-aware
         models take it as their map. With `level="pixel"` the second result is instead the
         (B, 1, H, W) `level_map` of the noisy batch; with `level="auto"` the (B,)
-        `estimate_sigma` of each noisy image.
+        `estimate_sigma_haar` of each noisy image.
         """
         try:
             nf.check_batch(clean)
@@ -243,7 +243,7 @@ class NoiseModel:
         if self.level == "pixel":
             return x, self.level_map(x, drawn).to(device)
         if self.level == "auto":
-            return x, estimate_sigma(x).float().to(device).clamp(0.0, 1.0)
+            return x, estimate_sigma_haar(x).float().to(device).clamp(0.0, 1.0)
         if len(levels) == 1:
             sigma = levels[0]
         else:

@@ -145,6 +145,8 @@ def load_checkpoint(
             f"{_mismatch(model, state)}; the two files must come from the same checkpoint"
         ) from None
     model.eval()
+    if getattr(model, "noise_aware", False):
+        model.sigma_estimator = trained_estimator(meta)
     if fusion is not False:
         from ..inference.fusion import with_fusion
 
@@ -153,6 +155,21 @@ def load_checkpoint(
             train_config["fusion_window"] = fusion
         model = with_fusion(model, train_config)
     return model, meta
+
+
+def trained_estimator(meta: dict[str, Any]) -> str:
+    """The noise-level estimator a noise-aware checkpoint should be run blind with.
+
+    Weights that learned from estimated levels (`noise.level: auto`, or a self-supervised
+    objective) learned the Haar reading's scale, bias included, so they get "haar"; weights
+    that learned from the true level get the most accurate reading, the default estimator.
+    """
+    from ..noise.estimate import DEFAULT_ESTIMATOR
+
+    config = meta.get("config") or {}
+    level = (config.get("noise") or {}).get("level", "image")
+    objective = (config.get("train") or {}).get("objective", "supervised")
+    return "haar" if level == "auto" or objective != "supervised" else DEFAULT_ESTIMATOR
 
 
 def initial_weights(

@@ -23,8 +23,8 @@ for `supervised`, another noisy shot of the same scene for `noise2noise`, and No
 Per-pixel distances use `train.loss` (noise2void and neighbor2neighbor were published with
 `mse`, which the self-supervised configs set); the neighbor2neighbor regulariser is squared by
 definition. Noise-level-aware models get, in the self-supervised objectives, the level estimated
-from the noisy input (`noise.estimate.estimate_sigma`), never the level the noise was made with:
-a user with real photos does not know it either.
+from the noisy input (`noise.estimate.estimate_sigma_haar`), never the level the noise was made
+with: a user with real photos does not know it either.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..errors import ConfigError, unknown
-from ..noise.estimate import estimate_sigma
+from ..noise.estimate import estimate_sigma_haar
 
 LossFn = Callable[[Tensor, Tensor], Tensor]
 
@@ -71,7 +71,7 @@ class Objective:
 
     def level(self, noisy: Tensor) -> Tensor | None:
         """Estimated (B,) noise level of `noisy` for noise-aware models, else None."""
-        return estimate_sigma(noisy).float() if self.noise_aware else None
+        return estimate_sigma_haar(noisy).float() if self.noise_aware else None
 
     def __call__(
         self, model: nn.Module, batch: Batch, generator: torch.Generator, progress: float = 1.0
