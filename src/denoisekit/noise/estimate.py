@@ -212,8 +212,8 @@ def _region_of_patches(h: int, w: int, d: int, stride: int) -> Tensor:
 def _cell_variances(patches: Tensor, cell: Tensor, cells: int) -> Tensor:
     """(cells,) noise variance of the weak-texture (N, n) `patches` in each cell: each patch's
     mean energy in the shared noise subspace, averaged per cell. A cell with too few patches to
-    read (texture) takes the value of the nearest readable cell in index order (the next
-    brightness band of its region)."""
+    read (texture) takes the value of the nearest readable cell in index order (region-major:
+    a neighbouring brightness band of its region, or failing that of the next region)."""
     _, basis, mean = _noise_subspace(patches)
     energy = ((patches - mean) @ basis).square().mean(dim=1)
     count = torch.bincount(cell, minlength=cells)
@@ -250,7 +250,8 @@ def _noise_energy_quantile(d: int, z: float) -> float:
 
     The energy is y^T M y for y ~ N(0, I), M = D^T D of the difference operator D: mean tr M,
     variance 2 tr M^2. It is matched to a gamma distribution (as Liu et al. do), whose quantile
-    the Wilson-Hilferty cube-root normal approximation gives (shape ~40: error well under 1%).
+    the Wilson-Hilferty cube-root normal approximation gives (7x7, z = 2.326: 272.1 against
+    274.7 from 100,000 simulated patches, 1% low).
     """
     index = torch.arange(d * d).reshape(d, d)
     pairs = ((index[:, 1:], index[:, :-1]), (index[1:], index[:-1]))
