@@ -214,6 +214,7 @@ def evaluate_checkpoint(
     from .inference.loaded import named_models
     from .inference.precision import use_channels_last
     from .noise import parse_noise
+    from .noise.estimate import DEFAULT_ESTIMATOR
     from .pretrained import resolve_weights
     from .registry import create_model
     from .train.checkpoint import load_checkpoint
@@ -249,7 +250,8 @@ def evaluate_checkpoint(
     )
     pairs = make_noisy_pairs(images.images, noise_model, seed, images.names)
     if level == "auto":  # as `denoise --sigma auto` runs it: the model's own estimator
-        pairs.sigma = blind_levels(pairs.noisy, getattr(model, "sigma_estimator", "haar"))
+        method = getattr(model, "sigma_estimator", DEFAULT_ESTIMATOR)
+        pairs.sigma = blind_levels(pairs.noisy, method)
     result = evaluate_pairs(model, pairs, batch_size=batch_size)
     proto = protocol(
         noise_model,

@@ -55,9 +55,8 @@ class DRUNet(Denoiser):
 
     `sigma` is a float, (B,) or (B, 1, H, W) map in [0, 1] units. Without it the level is
     estimated per image (`noise.estimate`, by `sigma_estimator`), so `model(noisy)` still works
-    blind.
-    Unlike DRUNet (which predicts the image) it predicts the noise with a zero-initialised last
-    conv: it starts as the identity and trains faster.
+    blind. Unlike DRUNet (which predicts the image) it predicts the noise with a
+    zero-initialised last conv: it starts as the identity and trains faster.
     """
 
     noise_aware = True
