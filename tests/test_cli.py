@@ -20,6 +20,10 @@ def test_models_lists_registered_models(capsys):
     out = capsys.readouterr().out
     for name in ["autoencoder-seed", "autoencoder-bottleneck", "autoencoder", "unet"]:
         assert f"\n{name} " in out
+    # each shipped model says which estimator reads its level when none is given
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.strip()}
+    assert "auto sigma" in out
+    assert rows["color-blind"][4] == "pca" and rows["gray-camera"][4] == "haar"
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,11 @@ def _cmd_models(args: argparse.Namespace) -> None:
     if not names:
         print(f"pretrained weights: none installed in {weights_dir()} (${WEIGHTS_ENV} overrides)")
         return
-    print(f"{'pretrained':<24}{'model':<11}{'channels':>10}  {'sigma 0-255':<13}description")
+    from .train.checkpoint import trained_estimator
+
+    # "auto sigma": the estimator the model reads the level with when none is given
+    header = f"{'pretrained':<24}{'model':<11}{'channels':>10}  {'sigma 0-255':<13}"
+    print(f"{header}{'auto sigma':<12}description")
     for name in names:
         info = pretrained_info(name)
         low, high = info.get("sigma_range") or (None, None)
@@ -43,7 +47,8 @@ def _cmd_models(args: argparse.Namespace) -> None:
         measured = measured_summary(info.get("measured"))
         text = info.get("description", "") + (f" ({measured})" if measured else "")
         channels = info.get("channels", "?")
-        print(f"{name:<24}{info['model']:<11}{channels:>10}  {sigma:<13}{text}")
+        estimator = trained_estimator(info)
+        print(f"{name:<24}{info['model']:<11}{channels:>10}  {sigma:<13}{estimator:<12}{text}")
 
 
 def _quiet_lightning() -> None:
