@@ -214,7 +214,6 @@ def evaluate_checkpoint(
     from .inference.loaded import named_models
     from .inference.precision import use_channels_last
     from .noise import parse_noise
-    from .noise.estimate import DEFAULT_ESTIMATOR
     from .pretrained import resolve_weights
     from .registry import create_model
     from .train.checkpoint import load_checkpoint
@@ -250,8 +249,9 @@ def evaluate_checkpoint(
     )
     pairs = make_noisy_pairs(images.images, noise_model, seed, images.names)
     if level == "auto":  # as `denoise --sigma auto` runs it: the model's own estimator
-        method = getattr(model, "sigma_estimator", DEFAULT_ESTIMATOR)
-        pairs.sigma = blind_levels(pairs.noisy, method)
+        from .models.base import sigma_estimator_of
+
+        pairs.sigma = blind_levels(pairs.noisy, sigma_estimator_of(model))
     result = evaluate_pairs(model, pairs, batch_size=batch_size)
     proto = protocol(
         noise_model,

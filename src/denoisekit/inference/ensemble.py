@@ -16,8 +16,8 @@ from torch import Tensor, nn
 
 from ..data.patches import dihedral
 from ..errors import ConfigError
-from ..models.base import Denoiser
-from ..noise.estimate import DEFAULT_ESTIMATOR, sigma_or_estimate
+from ..models.base import Denoiser, sigma_estimator_of
+from ..noise.estimate import sigma_or_estimate
 from ..registry import count_parameters
 
 ENSEMBLE_SUFFIX = "+x8"
@@ -63,7 +63,7 @@ class SelfEnsemble(Denoiser):
 
     @property
     def sigma_estimator(self) -> str:
-        return getattr(self.model, "sigma_estimator", DEFAULT_ESTIMATOR)
+        return sigma_estimator_of(self.model)
 
     def denoise_padded(self, noisy: Tensor, sigma: Tensor | None) -> Tensor:
         if self.noise_aware:  # estimated once, (B,), so the 8 views share one level

@@ -62,7 +62,7 @@ class NoisyPixelFusion(Denoiser):
     """A blind-spot model followed by `fuse_noisy`; takes and returns what the model does.
 
     It is noise-aware (it needs the noise level for `v`), so callers hand it the level or map;
-    without one it estimates the level of each image (`noise.estimate.estimate_sigma_haar`).
+    without one it estimates the level of each image with `sigma_estimator`.
     """
 
     noise_aware = True
@@ -83,9 +83,9 @@ class NoisyPixelFusion(Denoiser):
 
     def denoise_padded(self, noisy: Tensor, sigma: Tensor | None) -> Tensor:
         if sigma is None:
-            from ..noise.estimate import estimate_sigma_haar
+            from ..noise.estimate import estimate_sigma
 
-            sigma = estimate_sigma_haar(noisy).float().reshape(-1, 1, 1, 1)
+            sigma = estimate_sigma(noisy, self.sigma_estimator).float().reshape(-1, 1, 1, 1)
         inner_sigma = sigma if getattr(self.model, "noise_aware", False) else None
         estimate = self.model(noisy, inner_sigma).float()
         return fuse_noisy(noisy.float(), estimate, sigma.float().square(), self.window)

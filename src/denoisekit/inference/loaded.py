@@ -226,10 +226,10 @@ class LoadedDenoiser:
             return torch.full((batch.shape[0],), float(sigma))
         if min(batch.shape[-2:]) < 2:  # the estimator needs 2x2 pixels; nothing to see anyway
             return torch.zeros(batch.shape[0])
-        from ..noise.estimate import DEFAULT_ESTIMATOR, estimate_sigma
+        from ..models.base import sigma_estimator_of
+        from ..noise.estimate import estimate_sigma
 
-        method = getattr(self.model, "sigma_estimator", DEFAULT_ESTIMATOR)
-        return estimate_sigma(batch, method).float().cpu()
+        return estimate_sigma(batch, sigma_estimator_of(self.model)).float().cpu()
 
     def _denoise_tensor(self, image: Tensor, sigma, tile, overlap, strength) -> Tensor:
         if image.dim() not in (3, 4):

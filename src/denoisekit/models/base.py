@@ -65,6 +65,12 @@ def check_positive(**values: int) -> None:
             raise ConfigError(f"{name} must be a positive integer, got {value!r}")
 
 
+def sigma_estimator_of(model: nn.Module) -> str:
+    """The `noise.estimate` method `model` reads a missing noise level with: its
+    `sigma_estimator`, or the default for a module that has none."""
+    return getattr(model, "sigma_estimator", DEFAULT_ESTIMATOR)
+
+
 class Denoiser(nn.Module):
     """Base class: `forward(noisy, sigma=None)` pads, calls `denoise_padded`, crops back.
 

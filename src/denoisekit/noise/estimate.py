@@ -32,8 +32,8 @@ DEFAULT_ESTIMATOR = "pca"
 # principal directions, small enough that flat patches exist in textured photos.
 PCA_PATCH = 7
 # Patches read per channel at most (a strided grid on larger images), which bounds the cost on
-# a photo: 50 ms per channel here. With 20k the mean reading on BSD68 at sigma 25/255 drifted
-# 0.12/255 higher, for a third less time.
+# a photo: 50-60 ms per channel here. With 20k, an earlier version (brightness bands only) read
+# BSD68 at sigma 25/255 0.12/255 higher on average, for a third less time.
 PCA_MAX_PATCHES = 50_000
 # A patch is weak texture when its gradient energy is below this quantile of what noise alone
 # at the current estimate gives (the standard normal 0.99 point).
