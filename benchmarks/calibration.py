@@ -36,9 +36,9 @@ from pathlib import Path
 
 import numpy as np
 
+from denoisekit.calibration.calibrate import calibrate_burst, calibrate_images
 from denoisekit.errors import DataError
 from denoisekit.files import atomic_write_json
-from denoisekit.noise.calibrate import calibrate_burst, calibrate_images
 
 SKIMAGE = ("camera", "astronaut", "coffee", "chelsea")
 TARGET = {"single": 0.10, "burst": 0.03}

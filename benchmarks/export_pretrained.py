@@ -22,11 +22,11 @@ import tempfile
 from pathlib import Path
 
 from denoisekit.benchmark import run_benchmark
+from denoisekit.checkpoints.checkpoint import read_meta
+from denoisekit.checkpoints.pretrained import pretrained_names, weights_dir
 from denoisekit.data import load_dataset
 from denoisekit.files import atomic_path, atomic_write_json
 from denoisekit.noise import parse_noise
-from denoisekit.pretrained import pretrained_names, weights_dir
-from denoisekit.train.checkpoint import read_meta
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "denoisekit" / "weights"
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import torch
 
+from denoisekit.checkpoints.pretrained import DEFAULT_COLOR, DEFAULT_GRAY
 from denoisekit.data import load_dataset
 from denoisekit.evaluate import make_noisy_pairs
 from denoisekit.files import atomic_write_json
@@ -38,7 +39,6 @@ from denoisekit.metrics import psnr
 from denoisekit.noise import parse_noise
 from denoisekit.noise.cues import grain_ratio, jpeg_grid, shadow_ratio
 from denoisekit.noise.estimate import estimate_sigma_haar
-from denoisekit.pretrained import DEFAULT_COLOR, DEFAULT_GRAY
 
 NOISES = [
     *(f"gaussian:{level}/255" for level in (5, 10, 15, 25, 35, 50)),

@@ -81,7 +81,7 @@ def test_denoise_refuses_to_overwrite_input(tmp_path, capsys):
     from PIL import Image
 
     from denoisekit import create_model
-    from denoisekit.train.checkpoint import save_checkpoint
+    from denoisekit.checkpoints.checkpoint import save_checkpoint
 
     img = tmp_path / "x.png"
     Image.new("RGB", (16, 16)).save(img)
@@ -196,7 +196,7 @@ def test_denoise_bad_input_is_one_line(denoise_inputs, capsys, argv, needle):
 
 def test_denoise_unknown_pretrained_name_lists_close_names(denoise_inputs, capsys):
     from denoisekit import create_model
-    from denoisekit.train.checkpoint import save_checkpoint
+    from denoisekit.checkpoints.checkpoint import save_checkpoint
 
     kwargs = {"in_channels": 1, "base_channels": 2, "depth": 1}
     model = create_model("unet", **kwargs)
@@ -274,7 +274,7 @@ def test_checkpoint_json_that_cannot_build_its_model(tmp_path, capsys):
     import json
 
     from denoisekit import create_model
-    from denoisekit.train.checkpoint import save_checkpoint
+    from denoisekit.checkpoints.checkpoint import save_checkpoint
 
     kwargs = {"in_channels": 1, "base_channels": 4, "depth": 1}
     save_checkpoint(

@@ -26,7 +26,7 @@ def test_defaults_yaml_and_overrides(tmp_path):
 
 
 def test_init_without_a_model_trains_the_architecture_of_those_weights(tmp_path):
-    from denoisekit.pretrained import pretrained_info
+    from denoisekit.checkpoints.pretrained import pretrained_info
 
     shipped = pretrained_info("gray-blind")
     config = load_run_config(None, ["train.epochs=1"], init="gray-blind")

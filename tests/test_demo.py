@@ -16,9 +16,9 @@ def test_pretrained_demo_denoises_blind_at_every_level_and_writes_the_report(tmp
 
     import torch
 
+    from denoisekit.checkpoints.checkpoint import save_checkpoint
     from denoisekit.demo import SIGMAS, run_demo
     from denoisekit.registry import create_model
-    from denoisekit.train.checkpoint import save_checkpoint
 
     kwargs = {"in_channels": 3, "channels": [4, 8], "blocks": 1}
     torch.manual_seed(0)

@@ -6,13 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from denoisekit import create_model, load, pretrained
+from denoisekit import create_model, load
 from denoisekit.benchmark.methods import resolve_method
+from denoisekit.checkpoints import pretrained
+from denoisekit.checkpoints.checkpoint import save_checkpoint
 from denoisekit.cli import main
 from denoisekit.data import dihedral
 from denoisekit.errors import ConfigError
 from denoisekit.inference.ensemble import SelfEnsemble, split_ensemble
-from denoisekit.train.checkpoint import save_checkpoint
 
 
 def drunet():

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
+from denoisekit.batch.jobs import write_image
 from denoisekit.cli import main
-from denoisekit.imagefiles import write_image
 from denoisekit.imagemeta import ImageMetadata, profile_space, read_metadata
 from denoisekit.io import read_image
 

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 import denoisekit
-from denoisekit import pretrained
+from denoisekit.checkpoints import pretrained
 from denoisekit.errors import ConfigError, DataError
 from denoisekit.inference import LoadedDenoiser, parse_sigma
 from denoisekit.models.base import Denoiser
@@ -188,7 +188,7 @@ def test_denoise_by_name_and_default(tmp_path, monkeypatch):
     image = np.random.default_rng(0).random((8, 8)).astype(np.float32)
     with pytest.raises(DataError, match="no pretrained"):
         denoisekit.denoise(image)
-    from denoisekit.train.checkpoint import save_checkpoint
+    from denoisekit.checkpoints.checkpoint import save_checkpoint
 
     torch.manual_seed(0)
     kwargs = {"in_channels": 1, "base_channels": 2, "depth": 1}

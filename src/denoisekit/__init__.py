@@ -16,7 +16,7 @@ __all__ = ["__version__", "create_model", "denoise", "list_models", "load", "reg
 
 _LAZY_SUBMODULES = {
     *("metrics", "noise", "data", "io", "models", "train", "evaluate", "report"),
-    *("inference", "classical", "benchmark", "pretrained"),
+    *("inference", "classical", "benchmark", "checkpoints", "calibration", "batch"),
 }
 
 

@@ -17,7 +17,7 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 
 
 def _cmd_models(args: argparse.Namespace) -> None:
-    from .pretrained import (
+    from .checkpoints.pretrained import (
         WEIGHTS_ENV,
         measured_summary,
         pretrained_info,
@@ -35,7 +35,7 @@ def _cmd_models(args: argparse.Namespace) -> None:
     if not names:
         print(f"pretrained weights: none installed in {weights_dir()} (${WEIGHTS_ENV} overrides)")
         return
-    from .train.checkpoint import trained_estimator
+    from .checkpoints.checkpoint import trained_estimator
 
     # "auto sigma": the estimator the model reads the level with when none is given
     header = f"{'pretrained':<24}{'model':<11}{'channels':>10}  {'sigma 0-255':<13}"
@@ -126,8 +126,8 @@ def _cmd_report(args: argparse.Namespace) -> None:
 
 
 def _cmd_denoise(args: argparse.Namespace) -> None:
+    from .batch.denoise import denoise_paths
     from .errors import ConfigError
-    from .inference import denoise_paths
 
     inputs, output = args.inputs, args.output
     if output is None:  # `denoise IN OUT`, as before -o existed
@@ -160,7 +160,7 @@ def _cmd_denoise(args: argparse.Namespace) -> None:
 
 
 def _cmd_noise(args: argparse.Namespace) -> None:
-    from .noise.files import noise_paths
+    from .batch.noise import noise_paths
 
     summary = noise_paths(
         args.inputs,
@@ -237,7 +237,7 @@ def _cmd_demo(args: argparse.Namespace) -> None:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> None:
-    from .noise.calibfiles import calibrate_files, compression_note, write_calibration
+    from .batch.calibrate import calibrate_files, compression_note, write_calibration
 
     result = calibrate_files(
         args.images, burst=args.burst, allow_large=args.allow_large, out=args.out

@@ -85,7 +85,7 @@ class TrainConfig:
     # supervised | noise2void | neighbor2neighbor | noise2noise (see train/objectives.py)
     objective: str = "supervised"
     # noise2void only: window of the noisy-pixel fusion applied at inference
-    # (inference/fusion.py); None = its default (25), 0 = off
+    # (models/fusion.py); None = its default (25), 0 = off
     fusion_window: int | None = None
 
     @property
@@ -297,8 +297,8 @@ def _adopt_init_model(data: dict[str, Any]) -> None:
     train = data.get("train") or {}
     if not train.get("init") or "model" in data or train.get("grow"):
         return
-    from .pretrained import resolve_weights
-    from .train.checkpoint import read_meta
+    from .checkpoints.checkpoint import read_meta
+    from .checkpoints.pretrained import resolve_weights
 
     meta = read_meta(resolve_weights(str(train["init"]), "train.init"))
     kwargs = dict(meta.get("kwargs") or {})

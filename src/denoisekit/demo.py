@@ -104,13 +104,13 @@ def run_pretrained_demo(
     import numpy as np
     import torch
 
+    from .checkpoints.pretrained import default_pretrained, pretrained_info
     from .data import load_dataset
     from .evaluate import make_noisy_pairs, protocol, score, summarize
     from .experiment import _hwc
     from .files import atomic_path, atomic_write_json
     from .inference import load
     from .noise import parse_noise
-    from .pretrained import default_pretrained, pretrained_info
     from .registry import count_parameters, create_model
     from .report import write_report
 

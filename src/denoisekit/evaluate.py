@@ -207,16 +207,16 @@ def evaluate_checkpoint(
     `evaluate_pairs` plus "noise" (the parsed NoiseModel), "n" (images scored) and "skipped"
     (unreadable images left out with `skip_bad`).
     """
+    from .checkpoints.checkpoint import load_checkpoint
+    from .checkpoints.pretrained import resolve_weights
     from .data import load_dataset
     from .files import output_folder
     from .inference.ensemble import SelfEnsemble, split_ensemble
-    from .inference.fusion import NoisyPixelFusion
     from .inference.loaded import named_models
     from .inference.precision import use_channels_last
+    from .models.fusion import NoisyPixelFusion
     from .noise import parse_noise
-    from .pretrained import resolve_weights
     from .registry import create_model
-    from .train.checkpoint import load_checkpoint
 
     output_folder(out_dir)
     for name, value in (("--limit", limit), ("--size", size), ("--batch-size", batch_size)):

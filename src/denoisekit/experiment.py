@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from .checkpoints.checkpoint import load_checkpoint, read_meta
 from .config import ExperimentConfig, RunConfig, from_dict, read_yaml, save_yaml, to_dict
 from .errors import ConfigError
 from .evaluate import evaluate_pairs, make_noisy_pairs, protocol
 from .files import atomic_path, atomic_write_json, output_folder
 from .noise import parse_noise
-from .train.checkpoint import load_checkpoint, read_meta
 
 
 def _data_key(run: RunConfig) -> tuple:

@@ -15,8 +15,11 @@ written wrong. XMP packets are not copied: they may repeat the old orientation.
 from __future__ import annotations
 
 import os
+import struct
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 EXIF_ORIENTATION = 0x0112  # the EXIF tag of the orientation (1-8)
 _EXIF_IFD = 0x8769
@@ -82,7 +85,7 @@ def read_metadata(path: str | os.PathLike) -> ImageMetadata:
     """
     from PIL import Image
 
-    from .io import READ_ERRORS, pixel_limit_lifted
+    from .decoders import READ_ERRORS, pixel_limit_lifted
 
     path = Path(path)
     if path.suffix.lower() in (".tif", ".tiff"):
@@ -122,9 +125,7 @@ def _exif(img, path):
     from PIL import Image
 
     if img.format == "PNG" and "exif" not in img.info:
-        from .png16 import png_chunk
-
-        raw = png_chunk(Path(path), b"eXIf")
+        raw = _png_chunk(Path(path), b"eXIf")
         if raw is None:
             return None
         exif = Image.Exif()
@@ -148,3 +149,19 @@ def _dpi(value) -> tuple[float, float] | None:
     except (TypeError, ValueError):
         return None
     return (x, y) if x > 0 and y > 0 else None
+
+
+def _png_chunk(path: Path, kind: bytes) -> bytes | None:
+    """The body of the first `kind` chunk of a PNG file (seeking past the others), or None."""
+    with open(path, "rb") as f:
+        if f.read(8) != PNG_SIGNATURE:
+            return None
+        while len(head := f.read(8)) == 8:
+            length, found = struct.unpack(">I4s", head)
+            if found == kind:
+                body = f.read(length)
+                return body if len(body) == length else None
+            if found == b"IEND":
+                return None
+            f.seek(length + 4, 1)  # body and CRC
+    return None

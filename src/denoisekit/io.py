@@ -11,10 +11,7 @@ dependency) respectively.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import struct
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +20,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import Tensor
 
+from .decoders import READ_ERRORS, pixel_limit_lifted
 from .errors import DataError
 from .files import atomic_path
 from .imagemeta import EXIF_ORIENTATION, NONE, ImageMetadata
@@ -31,11 +29,6 @@ from .png16 import decode_png16, encode_png16
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".ppm", ".pgm")
 _SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF"}
 GRAY_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601 luma
-# What decoders raise on corrupt or hostile files (DecompressionBombError: absurd pixel counts).
-READ_ERRORS = (
-    *(OSError, ValueError, SyntaxError, EOFError, IndexError),
-    *(struct.error, zlib.error, Image.DecompressionBombError),
-)
 
 Size = int | tuple[int, int]
 ArrayOrTensor = np.ndarray | Tensor
@@ -72,18 +65,6 @@ def read_image(
             raise
         except READ_ERRORS as exc:
             raise DataError(f"cannot read image {path}: {exc}") from None
-
-
-@contextlib.contextmanager
-def pixel_limit_lifted():
-    """Pillow's own bomb check off while decoding (yields its limit): `_check_pixel_count`
-    applies the limit first, with a message that says what to do."""
-    limit = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = None
-    try:
-        yield limit
-    finally:
-        Image.MAX_IMAGE_PIXELS = limit
 
 
 def _check_pixel_count(path: Path, limit: int | None) -> None:

@@ -10,9 +10,8 @@ import numpy as np
 from PIL import Image
 
 from .errors import DataError
-from .imagemeta import EXIF_ORIENTATION, NONE, ImageMetadata
+from .imagemeta import EXIF_ORIENTATION, NONE, PNG_SIGNATURE, ImageMetadata
 
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}  # PNG colour type -> samples per pixel
 
 
@@ -24,29 +23,13 @@ def _png_chunks(data: bytes):
         pos += 12 + length
 
 
-def png_chunk(path: Path, kind: bytes) -> bytes | None:
-    """The body of the first `kind` chunk of a PNG file (seeking past the others), or None."""
-    with open(path, "rb") as f:
-        if f.read(8) != _PNG_SIGNATURE:
-            return None
-        while len(head := f.read(8)) == 8:
-            length, found = struct.unpack(">I4s", head)
-            if found == kind:
-                body = f.read(length)
-                return body if len(body) == length else None
-            if found == b"IEND":
-                return None
-            f.seek(length + 4, 1)  # body and CRC
-    return None
-
-
 def decode_png16(path: Path) -> tuple[np.ndarray, int] | None:
     """(HWC uint16 array, EXIF orientation) of a 16-bit colour PNG; None for any other file.
 
     Pillow keeps only the high byte of such files, hence this decoder."""
     with open(path, "rb") as f:
         head = f.read(29)
-    if len(head) < 29 or head[:8] != _PNG_SIGNATURE:
+    if len(head) < 29 or head[:8] != PNG_SIGNATURE:
         return None
     width, height, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", head[16:29])
     if depth != 16 or ctype not in (2, 4, 6):
@@ -130,7 +113,7 @@ def encode_png16(array: np.ndarray, metadata: ImageMetadata = NONE) -> bytes:
     if metadata.exif is not None:
         extra += chunk(b"eXIf", _strip_exif_header(metadata.exif))
     ihdr, idat = chunk(b"IHDR", header), chunk(b"IDAT", compressed)
-    return _PNG_SIGNATURE + ihdr + extra + idat + chunk(b"IEND", b"")
+    return PNG_SIGNATURE + ihdr + extra + idat + chunk(b"IEND", b"")
 
 
 def _strip_exif_header(exif: bytes) -> bytes:

@@ -13,10 +13,10 @@ from PIL import Image
 
 from denoisekit.benchmark import CSV_COLUMNS, BenchmarkProtocol, parse_sigmas, run_benchmark
 from denoisekit.benchmark.speed import conv_flops
+from denoisekit.checkpoints.checkpoint import save_checkpoint
 from denoisekit.cli import main
 from denoisekit.errors import ConfigError, UnknownNameError
 from denoisekit.registry import create_model
-from denoisekit.train.checkpoint import save_checkpoint
 
 
 def _image_folder(root: Path, mode: str = "L", n: int = 2, size: int = 24) -> Path:

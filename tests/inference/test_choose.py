@@ -5,10 +5,10 @@ import pytest
 import torch
 
 import denoisekit
+from denoisekit.checkpoints.checkpoint import save_checkpoint
 from denoisekit.errors import DataError
 from denoisekit.inference.choose import choose_pretrained
 from denoisekit.noise import camera_pipeline, gaussian, jpeg
-from denoisekit.train.checkpoint import save_checkpoint
 
 
 def _clean(size=96):

@@ -4,10 +4,11 @@ import pytest
 import torch
 
 from denoisekit import create_model
+from denoisekit.checkpoints.checkpoint import load_checkpoint, save_checkpoint
 from denoisekit.config import load_run_config
 from denoisekit.errors import ConfigError, DataError, UnknownNameError
 from denoisekit.train import train
-from denoisekit.train.checkpoint import initial_weights, load_checkpoint, save_checkpoint
+from denoisekit.train.init import initial_weights
 
 KWARGS = {"base_channels": 4, "depth": 2, "in_channels": 1, "out_channels": 1}
 

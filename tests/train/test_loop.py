@@ -4,10 +4,10 @@ a diverging loss stops training with one clear error and writes no checkpoint.""
 import pytest
 import torch
 
+from denoisekit.checkpoints.checkpoint import load_checkpoint
 from denoisekit.config import load_run_config
 from denoisekit.errors import ConfigError, DataError
 from denoisekit.train import loop, train
-from denoisekit.train.checkpoint import load_checkpoint
 
 
 def _config(folder, *extra):

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from denoisekit.checkpoints.pretrained import pretrained_info, pretrained_names
 from denoisekit.config import load_run_config
 from denoisekit.errors import UnknownNameError
-from denoisekit.pretrained import pretrained_info, pretrained_names
 from denoisekit.train.recipes import RECIPES, recipe, stage_commands, stage_state
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,12 +11,12 @@ import torch
 from PIL import Image
 
 from denoisekit import create_model
+from denoisekit.checkpoints.checkpoint import load_checkpoint, save_checkpoint
 from denoisekit.config import load_run_config
 from denoisekit.data.folder import ImageSet
 from denoisekit.errors import ConfigError, DataError
 from denoisekit.noise import parse_noise
 from denoisekit.train import loop, train
-from denoisekit.train.checkpoint import load_checkpoint, save_checkpoint
 from denoisekit.train.objectives import get_objective
 from denoisekit.train.selfsup import fixed_noisy_shots, shot_dataset, validation_views
 

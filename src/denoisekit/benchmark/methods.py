@@ -40,14 +40,14 @@ def resolve_method(spec: str) -> Method:
         method.label += ENSEMBLE_SUFFIX
         method.source += ENSEMBLE_SUFFIX
         return method
-    from ..pretrained import find_weights, looks_like_path, pretrained_names
+    from ..checkpoints.pretrained import find_weights, looks_like_path, pretrained_names
     from ..registry import count_parameters, create_model, model_names
 
     spec = spec.strip()
     shipped = pretrained_names()
     path = find_weights(spec)
     if path is not None:
-        from ..train.checkpoint import load_checkpoint
+        from ..checkpoints.checkpoint import load_checkpoint
 
         model, meta = load_checkpoint(path)
         channels = getattr(model, "in_channels", None)

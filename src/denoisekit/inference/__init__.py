@@ -4,7 +4,6 @@
   channel rules (gray model on colour, colour model on gray, alpha).
 - `levels.py`: `--sigma` values and the `strength` factor on the level a model gets.
 - `tiles.py`: tiled inference with overlap blending, so memory is bounded by the tile size.
-- `batch.py`: files and folders in, files out (the `denoise` CLI verb).
 - `precision.py`: fp32 or bf16 autocast at inference (`auto`: bf16 where the device has it).
 """
 
@@ -14,24 +13,19 @@ from typing import Any
 
 from torch import nn
 
-from .batch import Summary, denoise_paths, plan, write_image
 from .loaded import LoadedDenoiser, load, named_models, parse_sigma
 from .tiles import check_tiling, ramp_window, tile_layout, tiled_apply
 
 __all__ = [
     "LoadedDenoiser",
-    "Summary",
     "check_tiling",
     "denoise",
-    "denoise_paths",
     "load",
     "named_models",
     "parse_sigma",
-    "plan",
     "ramp_window",
     "tile_layout",
     "tiled_apply",
-    "write_image",
 ]
 
 # Models `denoise` loaded by name, reused across calls; keyed by (weights folder, name).
@@ -57,7 +51,7 @@ def denoise(
     Models given by name are loaded once and kept for the next call. `strength`: see
     `LoadedDenoiser.denoise`; `precision`: see `load`.
     """
-    from ..pretrained import weights_dir
+    from ..checkpoints.pretrained import weights_dir
     from .choose import choose_pretrained
 
     if model is None:

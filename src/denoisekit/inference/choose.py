@@ -45,7 +45,7 @@ def choose_pretrained(image: Any, *, blind: bool = True) -> str:
     installed) when the camera model for the image's channels is not installed or `blind` is
     False.
     """
-    from ..pretrained import default_pretrained, pretrained_names
+    from ..checkpoints.pretrained import default_pretrained, pretrained_names
 
     batch = _colour_batch(image)
     channels = 1 if batch.shape[1] == 1 else 3

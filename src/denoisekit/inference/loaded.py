@@ -280,7 +280,7 @@ class LoadedDenoiser:
 
 def named_models() -> tuple[list[str], list[str]]:
     """(pretrained names, classical filter names): what `load` accepts besides paths."""
-    from ..pretrained import pretrained_names
+    from ..checkpoints.pretrained import pretrained_names
     from ..registry import list_models
 
     classical = [entry.name for entry in list_models() if entry.kind == "classical"]
@@ -317,13 +317,13 @@ def _load(source: str | Path | nn.Module) -> LoadedDenoiser:
         inner = _load(Path(base) if isinstance(source, Path) else base)
         name = f"{inner.name}{ENSEMBLE_SUFFIX}"
         return LoadedDenoiser(SelfEnsemble(inner.model), inner.info, name=name)
-    from ..pretrained import find_weights, looks_like_path
+    from ..checkpoints.pretrained import find_weights, looks_like_path
 
     weights = find_weights(source)
     if not looks_like_path(source):
         pretrained, classical = named_models()
         if source in pretrained:
-            from ..pretrained import load_pretrained, pretrained_info
+            from ..checkpoints.pretrained import load_pretrained, pretrained_info
 
             return LoadedDenoiser(load_pretrained(source), pretrained_info(source), name=source)
         if source in classical:
@@ -332,7 +332,7 @@ def _load(source: str | Path | nn.Module) -> LoadedDenoiser:
             return LoadedDenoiser(create_model(source), {"model": source, "kind": "classical"})
         if weights is None:
             raise _unknown(source, pretrained, classical)
-    from ..train.checkpoint import load_checkpoint
+    from ..checkpoints.checkpoint import load_checkpoint
 
     # a path that names nothing goes through too: load_checkpoint says what is missing
     model, meta = load_checkpoint(weights or source)

@@ -78,7 +78,7 @@ class Denoiser(nn.Module):
     divisible by, e.g. 2**depth for `depth` 2x poolings) and implement `denoise_padded`.
     Models that use the noise level set `noise_aware = True`; the others never see `sigma`.
     Called blind, noise-aware models estimate it with `sigma_estimator` (`noise.estimate`),
-    which `train.checkpoint.load_checkpoint` sets to the one the weights learned from.
+    which `checkpoints.load_checkpoint` sets to the one the weights learned from.
     """
 
     multiple: int = 1

@@ -51,13 +51,3 @@ __all__ = [
     "speckle",
     "uniform_sigma",
 ]
-
-
-def __getattr__(name: str):
-    # `denoisekit.noise.calibrate`, `.calibfiles` and `.files` after `import denoisekit`,
-    # without loading them (and their imports) for every user of the noise functions.
-    if name in ("calibrate", "calibfiles", "files"):
-        import importlib
-
-        return importlib.import_module(f".{name}", __name__)
-    raise AttributeError(f"module 'denoisekit.noise' has no attribute {name!r}")

@@ -1,6 +1,5 @@
-"""Training: the Fabric loop, losses and safetensors checkpoints."""
+"""Training: the Fabric loop, objectives, losses, recipes (checkpoints live in `checkpoints/`)."""
 
-from .checkpoint import load_checkpoint, save_checkpoint
 from .loop import TrainResult, train
 
-__all__ = ["TrainResult", "load_checkpoint", "save_checkpoint", "train"]
+__all__ = ["TrainResult", "train"]

@@ -23,22 +23,22 @@ from typing import Any
 
 import torch
 
-from ..config import RunConfig, TrainConfig, save_yaml, to_dict
-from ..errors import ConfigError, DataError
-from ..evaluate import evaluate_pairs, make_noisy_pairs
-from ..files import atomic_write_text, output_folder
-from ..inference.fusion import with_fusion
-from ..inference.precision import native_bf16
-from ..noise import parse_noise
-from ..registry import count_parameters, create_model
-from .checkpoint import (
-    initial_weights,
+from ..checkpoints.checkpoint import (
     load_checkpoint,
     load_training_state,
     read_meta,
     save_checkpoint,
 )
+from ..config import RunConfig, TrainConfig, save_yaml, to_dict
+from ..errors import ConfigError, DataError
+from ..evaluate import evaluate_pairs, make_noisy_pairs
+from ..files import atomic_write_text, output_folder
+from ..inference.precision import native_bf16
+from ..models.fusion import with_fusion
+from ..noise import parse_noise
+from ..registry import count_parameters, create_model
 from .data import check_channels, load_splits, train_loader
+from .init import initial_weights
 from .losses import get_loss
 from .objectives import Batch, get_objective
 from .selfsup import (

@@ -26,7 +26,7 @@ from torch import Tensor
 from ..config import RunConfig, to_dict
 from ..data.bursts import BurstSet, ShotCrops
 from ..errors import ConfigError
-from ..inference.fusion import fusion_window
+from ..models.fusion import fusion_window
 from ..noise import NoiseModel
 from .objectives import Batch, Objective
 

@@ -8,13 +8,13 @@ import pytest
 import torch
 
 import denoisekit
-from denoisekit import pretrained
+from denoisekit.checkpoints import pretrained
+from denoisekit.checkpoints.checkpoint import save_checkpoint
 from denoisekit.cli import main
 from denoisekit.errors import ConfigError, DataError, UnknownNameError
 from denoisekit.inference import LoadedDenoiser
-from denoisekit.train.checkpoint import save_checkpoint
 
-PACKAGE_WEIGHTS = Path(pretrained.__file__).resolve().parent / "weights"
+PACKAGE_WEIGHTS = Path(pretrained.__file__).resolve().parents[1] / "weights"
 
 
 def install_tiny(folder: Path, name: str, channels: int = 1, **fields):
@@ -130,7 +130,7 @@ def test_models_command_lists_pretrained(weights, capsys):
 
 def test_package_data_ships_weights():
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
-    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
     data = tomllib.loads(pyproject.read_text())["tool"]["setuptools"]["package-data"]
     assert {"weights/*.safetensors", "weights/*.json"} <= set(data["denoisekit"])
 
@@ -213,7 +213,7 @@ def _configs_starting_from_shipped_weights() -> list:
     from denoisekit.config import load_experiment_config, load_run_config, read_yaml
 
     found = []
-    for path in sorted((Path(__file__).resolve().parents[1] / "configs").rglob("*.yaml")):
+    for path in sorted((Path(__file__).resolve().parents[2] / "configs").rglob("*.yaml")):
         data = read_yaml(path)
         if "runs" in data:
             experiment = load_experiment_config(path)
@@ -226,7 +226,7 @@ def _configs_starting_from_shipped_weights() -> list:
 
 def test_configs_that_start_from_shipped_weights_still_load_them(monkeypatch):
     """Shipped weights that change architecture (more blocks) must not strand a recipe."""
-    from denoisekit.train.checkpoint import initial_weights
+    from denoisekit.train.init import initial_weights
 
     monkeypatch.delenv(pretrained.WEIGHTS_ENV, raising=False)
     found = _configs_starting_from_shipped_weights()

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from denoisekit import cli_parser
+from denoisekit.batch.noise import add_noise, file_seed
 from denoisekit.cli import main
 from denoisekit.io import read_image, save_image
 from denoisekit.noise import noise_kinds
-from denoisekit.noise.files import add_noise, file_seed
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

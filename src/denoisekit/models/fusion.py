@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..errors import ConfigError
-from ..models.base import Denoiser
+from .base import Denoiser
 
 # Chosen on Train400's validation split (40 images, sigma 25) with the Noise2Void U-Net of
 # configs/selfsupervised/bsd68.yaml: windows 21-31 scored within 0.01 dB of each other.

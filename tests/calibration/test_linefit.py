@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from denoisekit.noise.linefit import (
+from denoisekit.calibration.linefit import (
     Bins,
     _bin_mean_and_slope,
     bin_moments,

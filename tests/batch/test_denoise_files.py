@@ -7,10 +7,11 @@ import torch
 from PIL import Image
 
 import denoisekit
+from denoisekit.batch.jobs import plan
+from denoisekit.checkpoints.checkpoint import save_checkpoint
 from denoisekit.cli import main
-from denoisekit.inference import LoadedDenoiser, plan
+from denoisekit.inference import LoadedDenoiser
 from denoisekit.io import read_image, save_image
-from denoisekit.train.checkpoint import save_checkpoint
 
 # small tensors: one thread is faster, and immune to other jobs on a busy machine
 pytestmark = pytest.mark.usefixtures("one_thread")

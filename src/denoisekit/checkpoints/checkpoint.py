@@ -120,7 +120,7 @@ def load_checkpoint(
     """Rebuild the model named in the metadata and load its weights; returns (model, meta).
 
     A Noise2Void model comes wrapped in the noisy-pixel fusion its run config asks for
-    (`inference/fusion.py`); `fusion=False` gives the bare network (to read or train its
+    (`models/fusion.py`); `fusion=False` gives the bare network (to read or train its
     weights), an int overrides the window (0: off).
     """
     from safetensors import SafetensorError
@@ -148,7 +148,7 @@ def load_checkpoint(
     if getattr(model, "noise_aware", False):
         model.sigma_estimator = trained_estimator(meta)
     if fusion is not False:
-        from ..inference.fusion import with_fusion
+        from ..models.fusion import with_fusion
 
         train_config = dict(meta.get("config", {}).get("train", {}))
         if fusion is not True:
@@ -170,33 +170,6 @@ def trained_estimator(meta: dict[str, Any]) -> str:
     level = (config.get("noise") or {}).get("level", "image")
     objective = (config.get("train") or {}).get("objective", "supervised")
     return "haar" if level == "auto" or objective != "supervised" else DEFAULT_ESTIMATOR
-
-
-def initial_weights(
-    spec: str, model_name: str, kwargs: dict[str, Any], grow_into: nn.Module | None = None
-) -> dict[str, torch.Tensor]:
-    """The state dict named by `train.init`: a pretrained name or a checkpoint path.
-
-    Refuses weights of another architecture or other kwargs, naming both, because loading them
-    would fail halfway or (with matching shapes) silently start from the wrong network. With
-    `grow_into` (`train.grow`), weights of a smaller network of the same architecture are
-    expanded by its `grown_state` (drunet: more blocks per level) instead.
-    """
-    from ..pretrained import resolve_weights
-
-    path = resolve_weights(spec, "train.init")
-    meta = read_meta(path)
-    same_model = meta.get("model") == model_name
-    if grow_into is not None and not hasattr(grow_into, "grown_state"):
-        raise ConfigError(f"train.grow: {model_name} cannot grow (drunet can); set it to false")
-    if same_model and grow_into is not None:
-        return grow_into.grown_state(load_checkpoint(path, fusion=False)[0])
-    if not same_model or (meta.get("kwargs") or {}) != kwargs:
-        raise ConfigError(
-            f"train.init: {spec} is {meta.get('model')} {meta.get('kwargs')}, the config trains "
-            f"{model_name} {kwargs}; set model.name and model.kwargs to match"
-        )
-    return load_checkpoint(path, fusion=False)[0].state_dict()
 
 
 def load_training_state(

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from denoisekit.calibration.bootstrap import block_regions, region_bootstrap
+from denoisekit.calibration.flatblocks import block_stats
 from denoisekit.errors import DataError
-from denoisekit.noise.bootstrap import block_regions, region_bootstrap
-from denoisekit.noise.flatblocks import block_stats
 
 
 def test_block_regions_follow_block_order() -> None:

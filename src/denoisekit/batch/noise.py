@@ -1,6 +1,6 @@
 """Make noisy copies of image files and folders: what `denoisekit noise INPUT... -o OUT` runs.
 
-Paths follow `imagefiles.plan`, as for `denoisekit denoise`: OUT mirrors the inputs' tree, each
+Paths follow `batch.jobs.plan`, as for `denoisekit denoise`: OUT mirrors the inputs' tree, each
 output keeps its input's format and bit depth (unless a format is given), inputs are never
 overwritten, and every output is written atomically. Noise is applied in float to the colour
 channels (alpha passes through), then clipped to [0, 1], as a camera's file would be. Each
@@ -20,9 +20,9 @@ import numpy as np
 import torch
 
 from ..errors import DataError
-from ..imagefiles import Failure, Job, plan_with_skipped, run_jobs
 from ..io import from_tensor, split_alpha, to_tensor
-from .pipeline import NoiseModel, parse_noise
+from ..noise.pipeline import NoiseModel, parse_noise
+from .jobs import Failure, Job, plan_with_skipped, run_jobs
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,11 @@ import pytest
 import skimage.data
 import torch
 
+from denoisekit.calibration.calibrate import calibrate_burst, calibrate_images, usable_bins
+from denoisekit.calibration.linefit import Bins, grid_step
 from denoisekit.cli import main
 from denoisekit.errors import DataError
 from denoisekit.io import save_image
-from denoisekit.noise.calibrate import calibrate_burst, calibrate_images, usable_bins
-from denoisekit.noise.linefit import Bins, grid_step
 
 PAIRS = [(0.01, 0.0004), (0.002, 0.0001)]
 
@@ -144,7 +144,7 @@ def test_eight_bit_shots_are_modelled(a: float, b: float) -> None:
 def test_burst_statistics_binned_in_slices_agree(shots: int, monkeypatch) -> None:
     # Large bursts are binned a slice of values at a time to bound memory; the slices must
     # add up to the same fit as one pass.
-    import denoisekit.noise.burststats as burststats
+    import denoisekit.calibration.burststats as burststats
 
     burst = [add_noise(on_black(128), *PAIRS[0], seed=70 + k) for k in range(shots)]
     whole = calibrate_burst(burst)
@@ -316,7 +316,7 @@ def test_json_is_a_noise_spec(tmp_path) -> None:
     a, b = PAIRS[0]
     cal = calibrate_burst([add_noise(camera(), a, b, seed=k) for k in range(8)])
     path = tmp_path / "camera.json"
-    from denoisekit.noise.calibfiles import write_calibration
+    from denoisekit.batch.calibrate import write_calibration
 
     write_calibration(cal, path)
     model = parse_noise(str(path))

@@ -8,8 +8,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..calibration.calibrate import Calibration, calibrate_burst, calibrate_images
 from ..errors import DataError
-from .calibrate import Calibration, calibrate_burst, calibrate_images
 
 
 def calibrate_files(
@@ -57,7 +57,7 @@ def compression_note(names: Sequence[str]) -> str | None:
 
 def _image_paths(inputs: Sequence[str | os.PathLike]) -> list[Path]:
     """Files as given, folders searched recursively; DataError for a missing path."""
-    from ..imagefiles import find_images
+    from .jobs import find_images
 
     if not inputs:
         raise DataError("no images given; name image files or a folder")

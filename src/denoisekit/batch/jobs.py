@@ -5,8 +5,8 @@ otherwise OUTPUT is a folder mirroring the inputs (one folder: its tree under OU
 inputs: files by name, folders by name then their tree). Each output keeps its input's format
 and bit depth unless a format is given. `plan` checks every path before the first image is
 read: inputs must exist, no output may be an input or be written twice. `write_image` writes
-atomically. Used by `denoisekit denoise` (`inference.batch`) and `denoisekit noise`
-(`noise.files`).
+atomically. Used by `denoisekit denoise` (`batch.denoise`) and `denoisekit noise`
+(`batch.noise`).
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ConfigError, DataError
-from .files import atomic_path
-from .imagemeta import NONE, ImageMetadata, read_metadata
-from .io import IMAGE_EXTENSIONS, read_image, save_image
+from ..errors import ConfigError, DataError
+from ..files import atomic_path
+from ..imagemeta import NONE, ImageMetadata, read_metadata
+from ..io import IMAGE_EXTENSIONS, read_image, save_image
 
 # --format value -> file extension; the extension an output path may have -> writer.
 FORMATS = {

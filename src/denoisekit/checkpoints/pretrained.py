@@ -1,7 +1,7 @@
 """Pretrained weights shipped with the package: `weights/<name>.safetensors` + `<name>.json`.
 
 The JSON is an ordinary denoisekit checkpoint metadata file (`model`, `kwargs`, ...; see
-`train.checkpoint`) plus what a user needs to pick a model: `description`, `training_data`,
+`checkpoints.checkpoint`) plus what a user needs to pick a model: `description`, `training_data`,
 `sigma_range` ([low, high] noise std in [0, 1] units), `steps`, `hardware`, `train_minutes`,
 `measured` (PSNR results: {"bsd68": {"25": {"psnr": 29.13, "ssim": ...}}} as
 `benchmarks/export_pretrained.py` writes them, or flat {"set12 sigma=25": 30.1}) and `channels`
@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import DataError, UnknownNameError, close_names
+from ..errors import DataError, UnknownNameError, close_names
 
 if TYPE_CHECKING:  # torch loads with the model, not with this module
     from torch import nn
@@ -44,7 +44,7 @@ def weights_dir() -> Path:
     override = os.environ.get(WEIGHTS_ENV, "").strip()
     if override:
         return Path(override).expanduser()
-    return Path(__file__).resolve().parent / "weights"
+    return Path(__file__).resolve().parent.parent / "weights"
 
 
 def pretrained_names() -> list[str]:
@@ -136,7 +136,7 @@ def measured_summary(measured: dict[str, Any] | None) -> str:
 
 def pretrained_info(name: str) -> dict[str, Any]:
     """The metadata of pretrained model `name`, with `name` and `path` (the weights) added."""
-    from .train.checkpoint import read_meta
+    from .checkpoint import read_meta
 
     path = pretrained_path(name)
     meta = read_meta(path)
@@ -155,7 +155,7 @@ def pretrained_info(name: str) -> dict[str, Any]:
 
 def load_pretrained(name: str) -> nn.Module:
     """Build pretrained model `name` and load its weights (never unpickles); eval mode, CPU."""
-    from .train.checkpoint import load_checkpoint
+    from .checkpoint import load_checkpoint
 
     return load_checkpoint(pretrained_path(name))[0]
 

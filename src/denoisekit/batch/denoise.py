@@ -1,6 +1,6 @@
 """Denoise image files and folders: what `denoisekit denoise INPUT... -o OUTPUT` runs.
 
-Paths follow `imagefiles.plan`: OUTPUT mirrors the inputs' tree, each output keeps its input's
+Paths follow `batch.jobs.plan`: OUTPUT mirrors the inputs' tree, each output keeps its input's
 format and bit depth unless a format is given, inputs are never overwritten, every output is
 written atomically, and all paths are checked before the first image is read.
 """
@@ -15,7 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, DataError
-from ..imagefiles import (  # noqa: F401  (re-exported: the public home used to be here)
+from ..inference.choose import CAMERA_MODELS, choose_pretrained
+from ..inference.levels import check_strength
+from ..inference.loaded import LoadedDenoiser, load, parse_sigma
+from ..inference.precision import check_precision
+from .jobs import (  # noqa: F401  (re-exported: the public home used to be here)
     FORMATS,
     Failure,
     Job,
@@ -26,10 +30,6 @@ from ..imagefiles import (  # noqa: F401  (re-exported: the public home used to 
     run_jobs,
     write_image,
 )
-from .choose import CAMERA_MODELS, choose_pretrained
-from .levels import check_strength
-from .loaded import LoadedDenoiser, load, parse_sigma
-from .precision import check_precision
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class _ModelChoice:
         self.cache: dict[str, LoadedDenoiser] = {}
         self.chosen: dict[str, int] = {}  # files per model picked by `choose_pretrained`
         if self.fixed is None:
-            from ..pretrained import default_pretrained
+            from ..checkpoints.pretrained import default_pretrained
 
             default_pretrained(3)  # fails before any file is read when none is shipped
 
@@ -106,7 +106,7 @@ def denoise_paths(
     what networks run in, "auto" (bf16 where the CPU or GPU has it natively, else fp32), "fp32"
     or "bf16" (`precision.py`).
     """
-    from .tiles import check_tiling
+    from ..inference.tiles import check_tiling
 
     level = parse_sigma(sigma, what="--sigma")
     strength = check_strength(strength)
@@ -159,7 +159,7 @@ def denoise_paths(
 
 def _choice_note(chosen: dict[str, int]) -> str | None:
     """One line naming the camera models `choose.py` picked and how many files each took."""
-    from ..pretrained import DEFAULT_COLOR, DEFAULT_GRAY
+    from ..checkpoints.pretrained import DEFAULT_COLOR, DEFAULT_GRAY
 
     parts, instead = [], []
     for channels, blind in ((1, DEFAULT_GRAY), (3, DEFAULT_COLOR)):

@@ -3,15 +3,16 @@ import torch
 import torch.nn.functional as F
 
 from denoisekit import create_model
+from denoisekit.checkpoints.checkpoint import load_checkpoint, save_checkpoint
 from denoisekit.errors import ConfigError
-from denoisekit.inference.fusion import (
+from denoisekit.models.fusion import (
     DEFAULT_WINDOW,
     NoisyPixelFusion,
     fuse_noisy,
     fusion_window,
     with_fusion,
 )
-from denoisekit.train.checkpoint import initial_weights, load_checkpoint, save_checkpoint
+from denoisekit.train.init import initial_weights
 
 KWARGS = {"in_channels": 1, "base_channels": 4, "depth": 2}
 

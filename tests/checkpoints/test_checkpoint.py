@@ -4,13 +4,13 @@ import pytest
 import torch
 
 from denoisekit import create_model
-from denoisekit.errors import DataError
-from denoisekit.train.checkpoint import (
+from denoisekit.checkpoints.checkpoint import (
     load_checkpoint,
     load_training_state,
     save_checkpoint,
     trained_estimator,
 )
+from denoisekit.errors import DataError
 
 
 def _model():
@@ -64,7 +64,7 @@ def test_missing_and_corrupt_checkpoints(tmp_path):
 
 
 def test_a_folder_or_an_image_is_not_a_checkpoint(tmp_path):
-    from denoisekit.train.checkpoint import load_checkpoint
+    from denoisekit.checkpoints.checkpoint import load_checkpoint
 
     with pytest.raises(DataError, match="folder without best.safetensors"):
         load_checkpoint(tmp_path)
