@@ -55,6 +55,10 @@ class NoiseConfig:
     # the noisy image's local intensity: for signal-dependent noise such as poisson-gaussian) or
     # auto (estimated from each noisy image, as a blind model gets it in use)
     level: str = "image"
+    # how each noisy training image is stored, drawn per sample: a mix of float (unclipped),
+    # clip, 8bit and 16bit, e.g. "float=0.3,clip=0.1,8bit=0.5,16bit=0.1" (noise/storage.py);
+    # None: as the noise made it (clipped only with `clip`)
+    storage: str | None = None
 
 
 @dataclass

@@ -22,7 +22,7 @@ import math
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -32,6 +32,7 @@ from ..errors import ConfigError, DataError, DenoiseKitError, unknown
 from . import functional as nf
 from .estimate import estimate_sigma_haar, local_intensity
 from .kinds import KINDS, Kind, Param, Params
+from .storage import Storage, parse_storage, store
 
 _NUMBER = r"[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?"
 _SIGNED = rf"-?{_NUMBER}(?:/{_NUMBER})?"
@@ -128,6 +129,7 @@ class NoiseModel:
     stages: tuple[Stage, ...]
     clip: bool = False
     level: str = "image"
+    storage: Storage = ()  # per-sample float / clipped / 8-bit / 16-bit forms (`storage.py`)
 
     def __post_init__(self) -> None:
         if self.level not in LEVELS:
@@ -175,11 +177,11 @@ class NoiseModel:
         if not self.is_range:
             return self
         stages = tuple(stage.at_midpoint() for stage in self.stages)
-        return NoiseModel("+".join(s.spec for s in stages), stages, self.clip, self.level)
+        return replace(self, spec="+".join(s.spec for s in stages), stages=stages)
 
     def per_pixel(self) -> NoiseModel:
         """The same noise, its level given as a per-pixel map."""
-        return NoiseModel(self.spec, self.stages, self.clip, "pixel")
+        return replace(self, level="pixel")
 
     def level_map(self, noisy: Tensor, params: Sequence[Params] | None = None) -> Tensor:
         """The noise standard deviation at each pixel of `noisy` (B, C, H, W) -> (B, 1, H, W).
@@ -240,6 +242,7 @@ class NoiseModel:
             x = y
         if self.clip:
             x = nf.clip(x)
+        x = store(x, self.storage, generator)
         if self.level == "pixel":
             return x, self.level_map(x, drawn).to(device)
         if self.level == "auto":
@@ -356,9 +359,16 @@ def _is_file_part(part: str) -> bool:
     return part.strip().lower().endswith(".json")
 
 
-def parse_noise(spec: str | os.PathLike, *, clip: bool = False, level: str = "image") -> NoiseModel:
+def parse_noise(
+    spec: str | os.PathLike,
+    *,
+    clip: bool = False,
+    level: str = "image",
+    storage: str | None = None,
+) -> NoiseModel:
     """Parse a spec (see the module docstring) into a `NoiseModel`; `clip` clips the result to
-    [0, 1]; `level` is "image", "pixel" or "auto" (see `NoiseModel`). A bad spec is a ConfigError
+    [0, 1]; `level` is "image", "pixel" or "auto" (see `NoiseModel`); `storage` a mix of stored
+    forms, e.g. "float=0.3,8bit=0.7" (see `storage.py`). A bad spec is a ConfigError
     naming the bad part with a valid example of its kind (an unknown kind: an UnknownNameError
     listing close names)."""
     if isinstance(spec, os.PathLike):
@@ -383,7 +393,8 @@ def parse_noise(spec: str | os.PathLike, *, clip: bool = False, level: str = "im
             texts.append(part)
             stages.append(_parse_part(part))
     from_file = any(_is_file_part(p) for p in parts)
-    return NoiseModel("+".join(texts) if from_file else spec, tuple(stages), clip, level)
+    text = "+".join(texts) if from_file else spec
+    return NoiseModel(text, tuple(stages), clip, level, parse_storage(storage))
 
 
 def _split(spec: str) -> list[str]:

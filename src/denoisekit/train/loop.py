@@ -144,12 +144,20 @@ def train(
     loss_fn = get_loss(t.loss)
     noise = None
     if not is_none(config.noise.train):
-        noise = parse_noise(config.noise.train, clip=config.noise.clip, level=config.noise.level)
+        noise = parse_noise(
+            config.noise.train,
+            clip=config.noise.clip,
+            level=config.noise.level,
+            storage=config.noise.storage,
+        )
     eval_spec = validation_noise_spec(config)  # None: no clean validation images
     eval_noise = None
     if eval_spec is not None:
         eval_noise = parse_noise(
-            eval_spec, clip=config.noise.clip, level=config.noise.level
+            eval_spec,
+            clip=config.noise.clip,
+            level=config.noise.level,
+            storage=config.noise.storage,
         ).at_midpoint()
 
     # Everything a config can get wrong is checked before any data is read or file written.
