@@ -31,6 +31,9 @@ class DataConfig:
     test: str | None = None  # None: the test split of `train`
     root: str | None = None  # data root; None: --data-root / DENOISEKIT_DATA / ../shared/data
     size: int | None = None  # resize every image to size x size
+    # reduce every clean image by this factor with box averaging before cropping (2 turns a
+    # 4:2:0 JPEG such as CBSD432 into full-resolution chroma without block artifacts)
+    downscale: int = 1
     channels: int | None = None  # 1 or 3; None keeps what the files hold
     patch_size: int | None = None  # train on random crops of this size when set
     patches_per_image: int = 8

@@ -8,6 +8,7 @@ import torch
 from PIL import Image
 
 from denoisekit.data import ImageSet, load_dataset, load_folder, split_indices
+from denoisekit.data.folder import joined
 from denoisekit.errors import DataError
 
 
@@ -80,3 +81,33 @@ def test_imageset_basics():
     assert len(data) == 2 and data[1].sum() == 4
     assert data.stack().shape == (2, 1, 2, 2)
     assert "n=2" in repr(data)
+
+
+def test_downscaled_box_averages_and_crops_partial_boxes():
+
+    image = torch.arange(2 * 5 * 4, dtype=torch.float32).view(2, 5, 4) / 40
+    small = ImageSet("s", [image], ["a.png"]).downscaled(2)
+    assert small.images[0].shape == (2, 2, 2)
+    assert torch.allclose(small.images[0][0, 0, 0], image[0, :2, :2].mean())
+    assert torch.allclose(small.images[0][1, 1, 1], image[1, 2:4, 2:4].mean())
+    same = ImageSet("s", [image], ["a.png"])
+    assert same.downscaled(1) is same
+
+
+def test_downscaled_refuses_bad_factors_and_tiny_images():
+    images = ImageSet("s", [torch.zeros(1, 3, 3)], ["a.png"])
+    for bad in (0, 1.5, True):
+        with pytest.raises(DataError, match="int >= 1"):
+            images.downscaled(bad)
+    with pytest.raises(DataError, match="smaller than the downscale factor 4"):
+        images.downscaled(4)
+
+
+def test_joined_sets_keep_every_image_under_its_set_name():
+
+    a = ImageSet("a", [torch.zeros(1, 2, 2)], ["x.png"], split="val")
+    b = ImageSet("b", [torch.ones(1, 2, 2)] * 2, ["y.png", "z.png"], split="val")
+    both = joined([a, b])
+    assert both.name == "a+b" and both.split == "val"
+    assert both.names == ["a/x.png", "b/y.png", "b/z.png"] and len(both) == 3
+    assert joined([a]) is a

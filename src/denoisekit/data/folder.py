@@ -80,6 +80,38 @@ class ImageSet(Dataset):
             skipped=self.skipped,
         )
 
+    def downscaled(self, factor: int) -> ImageSet:
+        """Every image reduced by `factor` in each direction by box averaging (edges that do not
+        fill a whole box are cropped). Halving a 4:2:0 JPEG gives full-resolution chroma and
+        averages its block artifacts away; 1 returns this set."""
+        if isinstance(factor, bool) or not isinstance(factor, int) or factor < 1:
+            raise DataError(f"downscale factor must be an int >= 1, got {factor!r}")
+        if factor == 1:
+            return self
+        small = [im for im in self.images if min(im.shape[-2:]) < factor]
+        if small:
+            raise DataError(
+                f"{self.name}: an image of {tuple(small[0].shape[-2:])} is smaller than the "
+                f"downscale factor {factor}"
+            )
+        images = [
+            torch.nn.functional.avg_pool2d(im.unsqueeze(0), factor).squeeze(0) for im in self.images
+        ]
+        return ImageSet(self.name, images, self.names, split=self.split, skipped=self.skipped)
+
+
+def joined(sets: Sequence[ImageSet]) -> ImageSet:
+    """One ImageSet holding every image of `sets`, names prefixed with their set's name."""
+    if len(sets) == 1:
+        return sets[0]
+    images, names, skipped = [], [], []
+    for s in sets:
+        images += s.images
+        names += [f"{s.name}/{n}" for n in s.names]
+        skipped += [f"{s.name}/{n}" for n in s.skipped]
+    name = "+".join(s.name for s in sets)
+    return ImageSet(name, images, names, split=sets[0].split, skipped=skipped)
+
 
 def check_split(split: str) -> str:
     if split not in SPLITS:

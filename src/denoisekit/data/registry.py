@@ -77,6 +77,11 @@ DATASETS: dict[str, DatasetInfo] = {
         _info("train400", "Train400", "DnCNN gray training set, 400 images 180x180"),
         _info("cbsd432", "CBSD432", "colour training set, 432 Berkeley photos (JPEG q95)"),
         _info(
+            "city100",
+            "City100",
+            "100 lossless DSLR photos of printed postcards, RGB 609x435, full-resolution chroma",
+        ),
+        _info(
             "embedded",
             None,
             "photos bundled with scikit-image (offline, no data root)",

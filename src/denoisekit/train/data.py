@@ -34,8 +34,8 @@ def load_splits(config: RunConfig, data_root: str | None = None):
         else:
             val = load_bursts(d.val or d.train, split="val", limit=d.eval_limit, **shots)
     else:
-        train = load_dataset(d.train, split="train", limit=d.limit, **common)
-        val = load_dataset(d.val or d.train, split="val", limit=d.eval_limit, **common)
+        train = _load_sets(d.train, "train", d.limit, d.downscale, common)
+        val = _load_sets(d.val or d.train, "val", d.eval_limit, d.downscale, common)
     if len(train) == 0 or len(val) == 0:
         what = "scenes" if hasattr(train, "scenes") else "images"
         advice = (
@@ -48,6 +48,19 @@ def load_splits(config: RunConfig, data_root: str | None = None):
             f"data {d.train!r} gave {len(train)} training / {len(val)} validation {what}; " + advice
         )
     return train, val
+
+
+def _load_sets(spec: str, split: str, limit: int | None, downscale: int, common: dict):
+    """The `split` of one data set, or of several joined with '+' (`cbsd432+city100`: each
+    set split on its own, `limit` applied per set), each image box-averaged by `downscale`."""
+    from ..data import load_dataset
+    from ..data.folder import joined
+
+    parts = [p.strip() for p in str(spec).split("+")] if "+" in str(spec) else [spec]
+    if not all(parts):
+        raise ConfigError(f"data {spec!r} has an empty part; join data sets with '+'")
+    sets = [load_dataset(p, split=split, limit=limit, **common) for p in parts]
+    return joined([s.downscaled(downscale) for s in sets])
 
 
 def check_channels(config: RunConfig, train_set, in_channels: int | None) -> None:
