@@ -3,8 +3,9 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DOCS_STAMP := $(VENV)/.installed-docs
 
-.PHONY: setup demo test lint bench weights clean
+.PHONY: setup demo test lint docs bench weights clean
 
 setup: $(STAMP)
 
@@ -23,6 +24,14 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 
+# the documentation site, built strictly (any warning fails) into site/; no network needed
+$(DOCS_STAMP): $(STAMP) pyproject.toml constraints.txt
+	$(BIN)/pip install -q -c constraints.txt -e ".[docs]"
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/train_throughput.py --out runs/bench
 
@@ -31,4 +40,4 @@ weights: $(STAMP)
 	$(BIN)/python benchmarks/train_pretrained.py $(MODEL)
 
 clean:
-	rm -rf runs .pytest_cache
+	rm -rf runs .pytest_cache site
