@@ -86,3 +86,60 @@ def test_blind_estimator_follows_the_level_the_weights_learned_from(tmp_path):
         meta["config"] = {"noise": {"level": level}}
         save_checkpoint(tmp_path / level, model, meta)
         assert load_checkpoint(tmp_path / level)[0].sigma_estimator == expected
+
+
+def test_weights_header_names_model_and_kwargs(tmp_path):
+    from denoisekit import __version__
+    from denoisekit.checkpoints import weights_header
+
+    kwargs = {"in_channels": 1, "base_channels": 4, "depth": 2}
+    path = save_checkpoint(tmp_path / "best", _model(), {"model": "unet", "kwargs": kwargs})
+    header = weights_header(path)
+    assert header["model"] == "unet" and json.loads(header["kwargs"]) == kwargs
+    assert header["denoisekit_version"] == __version__
+    assert all(isinstance(v, str) for v in header.values())  # safetensors metadata is str -> str
+
+
+def test_a_json_that_describes_another_model_is_refused(tmp_path):
+    kwargs = {"in_channels": 1, "base_channels": 4, "depth": 2}
+    save_checkpoint(tmp_path / "m", _model(), {"model": "unet", "kwargs": kwargs})
+    # residual=True changes no tensor shape: without the header it would load, and run wrong
+    residual = {"model": "unet", "kwargs": {**kwargs, "residual": True}}
+    for described in (residual, {"model": "drunet", "kwargs": {"in_channels": 1}}):
+        (tmp_path / "m.json").write_text(json.dumps(described))
+        with pytest.raises(DataError) as caught:
+            load_checkpoint(tmp_path / "m.safetensors")
+        message = str(caught.value)
+        assert "\n" not in message and "m.safetensors does not match" in message
+        assert f"hold unet {json.dumps(kwargs, sort_keys=True)}" in message  # the header's
+        wrong = json.dumps(described["kwargs"], sort_keys=True)
+        assert f"describes {described['model']} {wrong}" in message  # the .json's
+
+
+def test_weights_with_an_empty_header_still_load(tmp_path):
+    from safetensors.torch import save_file
+
+    from denoisekit.checkpoints import weights_header
+
+    model = _model()
+    state = {k: v.contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(tmp_path / "old.safetensors"))  # as checkpoints were written before
+    kwargs = {"in_channels": 1, "base_channels": 4, "depth": 2}
+    (tmp_path / "old.json").write_text(json.dumps({"model": "unet", "kwargs": kwargs}))
+    assert weights_header(tmp_path / "old.safetensors") == {}
+    loaded, _ = load_checkpoint(tmp_path / "old.safetensors")
+    x = torch.rand(1, 1, 20, 20)
+    assert torch.equal(model.eval()(x), loaded(x))
+
+
+def test_weights_header_of_a_damaged_file_names_it(tmp_path):
+    from denoisekit.checkpoints import weights_header
+
+    for name, raw in (
+        ("short", b"\x05"),
+        ("huge", b"\xff" * 16),
+        ("text", b"\x04\0\0\0\0\0\0\0abcd"),
+    ):
+        (tmp_path / f"{name}.safetensors").write_bytes(raw)
+        with pytest.raises(DataError, match=f"{name}.safetensors: not a safetensors file"):
+            weights_header(tmp_path / f"{name}.safetensors")

@@ -132,7 +132,8 @@ def test_package_data_ships_weights():
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
     data = tomllib.loads(pyproject.read_text())["tool"]["setuptools"]["package-data"]
-    assert {"weights/*.safetensors", "weights/*.json"} <= set(data["denoisekit"])
+    assert {"weights/*.safetensors", "weights/*.json", "weights/*.md"} <= set(data["denoisekit"])
+    assert "py.typed" in data["denoisekit"]
 
 
 def _shipped() -> list[str]:
@@ -157,6 +158,18 @@ def test_shipped_weights_are_complete(name, monkeypatch):
     image = np.random.default_rng(0).random((16, 16, 3)).astype(np.float32)
     out = model.denoise(image)
     assert out.shape == image.shape and np.isfinite(out).all()
+
+
+@pytest.mark.parametrize("name", _shipped() or [_NONE_YET])
+def test_shipped_weights_describe_themselves(name):
+    """The safetensors header names the model and kwargs its .json names."""
+    from denoisekit.checkpoints import weights_header
+
+    meta = json.loads((PACKAGE_WEIGHTS / f"{name}.json").read_text())
+    header = weights_header(PACKAGE_WEIGHTS / f"{name}.safetensors")
+    assert header.get("model") == meta["model"], f"{name}: python benchmarks/stamp_weights.py"
+    assert json.loads(header["kwargs"]) == meta["kwargs"]
+    assert header["denoisekit_version"] == meta["denoisekit_version"]
 
 
 def test_bare_name_of_a_local_checkpoint(weights, tmp_path, monkeypatch):

@@ -1,7 +1,7 @@
 """Checkpoints and shipped weights, the files both training and inference stand on.
 
-- `checkpoint.py`: `NAME.safetensors` + `NAME.json` save and load (never unpickles), optimizer
-  state for `--resume`.
+- `checkpoint.py`: `NAME.safetensors` + `NAME.json` save and load (never unpickles; the
+  weights' header names their model and kwargs), optimizer state for `--resume`.
 - `pretrained.py`: the weights shipped in `denoisekit/weights/` (or `$DENOISEKIT_WEIGHTS`):
   names, lookup, model cards.
 """
@@ -15,7 +15,14 @@ from typing import Any
 # torch, which `checkpoint` needs.
 _HOMES = {
     **dict.fromkeys(
-        ("load_checkpoint", "load_training_state", "read_meta", "save_checkpoint"), "checkpoint"
+        (
+            "load_checkpoint",
+            "load_training_state",
+            "read_meta",
+            "save_checkpoint",
+            "weights_header",
+        ),
+        "checkpoint",
     ),
     **dict.fromkeys(
         (

@@ -1,6 +1,12 @@
 """Checkpoints as `NAME.safetensors` (weights) + `NAME.json` (model name, kwargs, config, epoch,
 metrics, package version). Loading rebuilds the model from these two files and never unpickles.
 
+The weights file also describes itself: its safetensors header (`__metadata__`, string values)
+names the model and its kwargs (JSON) and the denoisekit version that wrote it, so a
+`.safetensors` separated from its `.json` still says what network it holds, and loading refuses a
+`.json` that describes another one. Files written before the header carried this (an empty
+header) still load.
+
 Optimizer and scheduler state for `--resume` go the same way: tensors into
 `NAME.optim.safetensors`, everything else into the JSON.
 """
@@ -39,6 +45,64 @@ def _package_version() -> str:
     return __version__
 
 
+def header_metadata(meta: dict[str, Any], *, version: str | None = None) -> dict[str, str]:
+    """The safetensors `__metadata__` for checkpoint metadata `meta`: `model`, `kwargs` (as
+    JSON) and `denoisekit_version` (`version`, else this package's), all strings."""
+    header = {"denoisekit_version": version or _package_version()}
+    if "model" in meta:
+        header["model"] = str(meta["model"])
+        header["kwargs"] = json.dumps(meta.get("kwargs") or {}, sort_keys=True)
+    return header
+
+
+# safetensors caps its JSON header at 100 MB; a larger length field means a damaged file
+_MAX_HEADER = 100_000_000
+
+
+def weights_header(path: str | Path) -> dict[str, str]:
+    """The `__metadata__` of a `.safetensors` file ({} when it has none), read without torch.
+
+    Raises DataError naming the file when it is not a readable safetensors file.
+    """
+    weights = Path(path)
+    try:
+        with weights.open("rb") as f:
+            size = int.from_bytes(f.read(8), "little")
+            raw = f.read(size) if 0 < size <= _MAX_HEADER else b""
+    except OSError as e:
+        raise DataError(f"cannot read checkpoint weights {weights}: {e}") from None
+    try:
+        header = json.loads(raw) if len(raw) == size else None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        header = None
+    if not isinstance(header, dict):
+        raise DataError(f"cannot read checkpoint weights {weights}: not a safetensors file")
+    metadata = header.get("__metadata__") or {}
+    return {str(k): str(v) for k, v in metadata.items()} if isinstance(metadata, dict) else {}
+
+
+def check_header(weights: Path, meta_path: Path, meta: dict[str, Any]) -> None:
+    """DataError when the weights' header names another model or kwargs than the `.json`.
+
+    A header without a model (weights written before it carried one) passes.
+    """
+    header = weights_header(weights)
+    if "model" not in header:
+        return
+    try:
+        saved_kwargs = json.loads(header.get("kwargs", "{}"))
+    except json.JSONDecodeError:
+        saved_kwargs = header.get("kwargs")
+    described = json.loads(json.dumps(meta.get("kwargs") or {}))
+    if header["model"] != meta["model"] or saved_kwargs != described:
+        saved, wrong = (json.dumps(k, sort_keys=True) for k in (saved_kwargs, described))
+        raise DataError(
+            f"{weights} does not match {meta_path}: the weights hold {header['model']} {saved}, "
+            f"the .json describes {meta['model']} {wrong}; the two files must come from the "
+            "same checkpoint"
+        )
+
+
 def save_checkpoint(
     path: str | Path,
     model: nn.Module,
@@ -47,13 +111,16 @@ def save_checkpoint(
     optimizer: torch.optim.Optimizer | None = None,
     scheduler: Any = None,
 ) -> Path:
-    """Write weights (+ optimizer state) and metadata atomically; returns the weights path."""
+    """Write weights (+ optimizer state) and metadata atomically; returns the weights path.
+
+    The weights' safetensors header gets `header_metadata(meta)`: model, kwargs, version.
+    """
     from safetensors.torch import save_file
 
     weights, meta_path, optim_path = _paths(path)
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
     with atomic_path(weights) as tmp:
-        save_file(state, str(tmp))
+        save_file(state, str(tmp), metadata=header_metadata(meta))
     meta = {**meta, "format": FORMAT_VERSION, "denoisekit_version": _package_version()}
     if optimizer is not None:
         tensors, rest = _flatten_optimizer(optimizer.state_dict())
@@ -121,13 +188,15 @@ def load_checkpoint(
 
     A Noise2Void model comes wrapped in the noisy-pixel fusion its run config asks for
     (`models/fusion.py`); `fusion=False` gives the bare network (to read or train its
-    weights), an int overrides the window (0: off).
+    weights), an int overrides the window (0: off). DataError when the weights' header names
+    another model or kwargs than the `.json` (`check_header`).
     """
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
     weights, meta_path, _ = _paths(path)
     meta = read_meta(path)
+    check_header(weights, meta_path, meta)
     kwargs = meta.get("kwargs", {})
     try:
         model = create_model(meta["model"], **kwargs)
