@@ -136,6 +136,16 @@ def test_corrupt_and_missing_files_name_the_file(tmp_path):
         read_image(tmp_path / "nothere.png")
 
 
+@pytest.mark.parametrize("keep", [40, 200, -20])  # in the header, in the pixels, no IEND
+def test_damaged_16_bit_colour_png_names_the_file(tmp_path, keep):
+    path = save_image(
+        RNG.integers(0, 65536, (20, 30, 3), np.uint16), tmp_path / "d.png", bit_depth=16
+    )
+    path.write_bytes(path.read_bytes()[:keep])
+    with pytest.raises(DataError, match="d.png"):
+        read_image(path)
+
+
 def test_channel_conversion(tmp_path):
     rgb = np.zeros((2, 3, 3), np.uint8)
     rgb[..., 0] = 255

@@ -1,4 +1,13 @@
-"""A small 16-bit colour PNG codec: Pillow decodes such files to 8 bits and cannot write them."""
+"""16-bit colour PNG through libpng (`imagecodecs`): Pillow decodes such files to 8 bits and
+cannot write them.
+
+imagecodecs writes only the pixel chunks (its png_encode takes no metadata), so the ICC
+profile, DPI and EXIF go in as iCCP, pHYs and eXIf chunks right after IHDR (a chunk is length,
+type, body and CRC: a few lines below). Measured on a 2000x1500 16-bit RGB file, every row
+Paeth-filtered (AMD EPYC, AVX2 only, 2 cores, 2026-12-05): reading 67 ms/MP against 2,212 for
+the pure-Python unfilter this replaced, writing 83 ms/MP against 270; on the same machine under
+load, in one run, 166 against 5,390 and 189 against 712 (`benchmarks/png16_speed.py`).
+"""
 
 from __future__ import annotations
 
@@ -7,113 +16,74 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from .errors import DataError
-from .imagemeta import EXIF_ORIENTATION, NONE, PNG_SIGNATURE, ImageMetadata
+from .imagemeta import EXIF_ORIENTATION, NONE, PNG_SIGNATURE, ImageMetadata, _png_chunk
 
-_PNG_CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}  # PNG colour type -> samples per pixel
-
-
-def _png_chunks(data: bytes):
-    pos = 8
-    while pos + 8 <= len(data):
-        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
-        yield kind, data[pos + 8 : pos + 8 + length]
-        pos += 12 + length
+_IHDR_END = 8 + 8 + 13 + 4  # signature, length + type, IHDR body, CRC
+# libpng settings OpenCV uses: fast deflate, run-length strategy, the Sub filter on every row
+# (3.4x faster than level 6 with adaptive filters, and as small on noisy 16-bit photos).
+_LEVEL, _STRATEGY_RLE, _FILTER_SUB = 1, 3, 16
 
 
 def decode_png16(path: Path) -> tuple[np.ndarray, int] | None:
     """(HWC uint16 array, EXIF orientation) of a 16-bit colour PNG; None for any other file.
 
-    Pillow keeps only the high byte of such files, hence this decoder."""
+    Pillow keeps only the high byte of such files, hence libpng. A corrupt or truncated file
+    is a DataError naming it."""
     with open(path, "rb") as f:
         head = f.read(29)
     if len(head) < 29 or head[:8] != PNG_SIGNATURE:
         return None
-    width, height, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", head[16:29])
-    if depth != 16 or ctype not in (2, 4, 6):
+    depth, ctype = head[24], head[25]
+    if depth != 16 or ctype not in (2, 4, 6):  # RGB, gray + alpha, RGBA
         return None
-    if interlace:
-        raise DataError(f"cannot read image {path}: interlaced 16-bit colour PNG; re-save it")
-    chunks = list(_png_chunks(path.read_bytes()))
-    idat = b"".join(body for kind, body in chunks if kind == b"IDAT")
-    channels = _PNG_CHANNELS[ctype]
-    raw = _unfilter(zlib.decompress(idat), height, width * channels * 2, channels * 2)
-    array = raw.view(">u2").reshape(height, width, channels).astype(np.uint16)
-    orientation = 1
-    for kind, body in chunks:
-        if kind == b"eXIf":
-            exif = Image.Exif()
-            exif.load(body)
-            orientation = exif.get(EXIF_ORIENTATION, 1)
-    return array, orientation
+    import imagecodecs
+
+    try:
+        array = imagecodecs.png_decode(path.read_bytes())
+    except imagecodecs.PngError as e:
+        raise DataError(f"cannot read image {path}: {e}") from None
+    return array.astype(np.uint16, copy=False), _orientation(path)
 
 
-def _unfilter(data: bytes, rows: int, stride: int, bpp: int) -> np.ndarray:
-    """Undo PNG row filters (RFC 2083 section 6); returns (rows, stride) uint8."""
-    lines = np.frombuffer(data, np.uint8)[: rows * (stride + 1)].reshape(rows, stride + 1)
-    out = np.zeros((rows, stride), np.uint8)
-    prev = np.zeros(stride, np.uint8)
-    for y in range(rows):
-        kind, line = lines[y, 0], lines[y, 1:]
-        if kind == 0:
-            out[y] = line
-        elif kind == 1:  # Sub: running sum of each byte lane, wrapping mod 256
-            out[y] = np.cumsum(line.reshape(-1, bpp), axis=0, dtype=np.uint8).ravel()
-        elif kind == 2:
-            out[y] = line + prev
-        elif kind in (3, 4):  # Average / Paeth depend on the decoded left byte: sequential
-            out[y] = _unfilter_sequential(kind, line.tolist(), prev.tolist(), bpp)
-        else:
-            raise ValueError(f"bad PNG filter type {kind}")
-        prev = out[y]
-    return out
+def _orientation(path: Path) -> int:
+    raw = _png_chunk(path, b"eXIf")
+    if raw is None:
+        return 1
+    from PIL import Image
 
-
-def _unfilter_sequential(kind: int, line: list[int], up: list[int], bpp: int) -> list[int]:
-    cur = [0] * len(line)
-    for i, v in enumerate(line):
-        a = cur[i - bpp] if i >= bpp else 0
-        b = up[i]
-        if kind == 3:
-            cur[i] = (v + ((a + b) >> 1)) & 255
-            continue
-        c = up[i - bpp] if i >= bpp else 0
-        p = a + b - c
-        pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-        pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
-        cur[i] = (v + pred) & 255
-    return cur
+    exif = Image.Exif()
+    exif.load(raw)
+    return exif.get(EXIF_ORIENTATION, 1)
 
 
 def encode_png16(array: np.ndarray, metadata: ImageMetadata = NONE) -> bytes:
     """16-bit PNG of an HW/HWC uint16 array (Pillow cannot write 16-bit colour), with the ICC
     profile, EXIF and DPI of `metadata`."""
-    height, width = array.shape[:2]
-    channels = 1 if array.ndim == 2 else array.shape[-1]
-    ctype = {1: 0, 2: 4, 3: 2, 4: 6}[channels]
-    rows = array.astype(">u2").reshape(height, -1).view(np.uint8)
-    # "Up" filter on every row: vectorised here and in `_unfilter`, and smaller than no filter.
-    up = np.vstack([np.zeros_like(rows[:1]), rows[:-1]])
-    body = np.hstack([np.full((height, 1), 2, np.uint8), rows - up])
+    import imagecodecs
 
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        crc = zlib.crc32(kind + payload)
-        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", width, height, 16, ctype, 0, 0, 0)
-    compressed = zlib.compress(body.tobytes(), 6)
+    png = imagecodecs.png_encode(
+        np.ascontiguousarray(array, np.uint16),
+        level=_LEVEL,
+        strategy=_STRATEGY_RLE,
+        filter=_FILTER_SUB,
+    )
     extra = b""
     if metadata.icc_profile is not None:  # name, NUL, compression method 0 (zlib), profile
-        extra += chunk(b"iCCP", b"ICC Profile\0\0" + zlib.compress(metadata.icc_profile))
+        extra += _chunk(b"iCCP", b"ICC Profile\0\0" + zlib.compress(metadata.icc_profile))
     if metadata.dpi is not None:  # pixels per metre, unit 1
         x, y = (round(d / 0.0254) for d in metadata.dpi)
-        extra += chunk(b"pHYs", struct.pack(">IIB", x, y, 1))
+        extra += _chunk(b"pHYs", struct.pack(">IIB", x, y, 1))
     if metadata.exif is not None:
-        extra += chunk(b"eXIf", _strip_exif_header(metadata.exif))
-    ihdr, idat = chunk(b"IHDR", header), chunk(b"IDAT", compressed)
-    return PNG_SIGNATURE + ihdr + extra + idat + chunk(b"IEND", b"")
+        extra += _chunk(b"eXIf", _strip_exif_header(metadata.exif))
+    png = bytes(png)
+    return png[:_IHDR_END] + extra + png[_IHDR_END:]
+
+
+def _chunk(kind: bytes, payload: bytes) -> bytes:
+    crc = zlib.crc32(kind + payload)
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
 
 
 def _strip_exif_header(exif: bytes) -> bytes:
