@@ -136,6 +136,25 @@ def test_corrupt_and_missing_files_name_the_file(tmp_path):
         read_image(tmp_path / "nothere.png")
 
 
+def test_interlaced_16_bit_colour_png(tmp_path):
+    """Adam7: seven passes of sub-images, each row unfiltered (encoder for the test)."""
+    image = RNG.integers(0, 65536, (13, 17, 3), dtype=np.uint16)
+    raw = b""
+    for y0, x0, dy, dx in ((0, 0, 8, 8), (0, 4, 8, 8), (4, 0, 8, 4), (0, 2, 4, 4), (2, 0, 4, 2),
+                           (0, 1, 2, 2), (1, 0, 2, 1)):  # fmt: skip
+        sub = image[y0::dy, x0::dx]
+        rows = sub.astype(">u2").reshape(sub.shape[0], -1).view(np.uint8)
+        raw += b"".join(b"\0" + row.tobytes() for row in rows)
+
+    def chunk(tag, data):
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+    ihdr = struct.pack(">IIBBBBB", 17, 13, 16, 2, 0, 0, 1)  # interlace method 1
+    png = chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    (tmp_path / "i.png").write_bytes(b"\x89PNG\r\n\x1a\n" + png)
+    assert np.array_equal(read_image(tmp_path / "i.png"), image)
+
+
 @pytest.mark.parametrize("keep", [40, 200, -20])  # in the header, in the pixels, no IEND
 def test_damaged_16_bit_colour_png_names_the_file(tmp_path, keep):
     path = save_image(
