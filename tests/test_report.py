@@ -8,15 +8,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from denoisekit.errors import DataError
+from denoisekit.metrics import psnr
 from denoisekit.report import draw_figures, write_report
-from denoisekit.report.figures import psnr_np
+from denoisekit.report.html import format_sigma
 
 EVIL = "<script>alert(1)</script>"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-FIGURES = ("grid", "loss_curves", "distributions", "comparison")
+FIGURES = ("loss_curves", "distributions", "comparison")
+SAMPLES = 3  # sample images in make_run_dir
 
 
 def _metrics(rng: np.random.Generator, n: int, psnr: float) -> dict:
@@ -48,7 +51,7 @@ def make_run_dir(
 ) -> Path:
     """Write results.json + samples.npz for `runs`; only the `sampled` runs get denoised samples."""
     rng = np.random.default_rng(0)
-    n, k = 12, 3
+    n, k = 12, SAMPLES
     losses = ["bce", "l1", "mse"]
     results = {
         "name": "fake",
@@ -112,7 +115,8 @@ def test_write_report_self_contained(tmp_path: Path, size: int, channels: int) -
         w, h = _check_png(run_dir / "figures" / f"{name}.png")
         assert w > 200 and h > 150
     html = out.read_text(encoding="utf-8")
-    assert html.count("data:image/png;base64,") == len(FIGURES)
+    # the figures, and each sample as original, noisy input and one output per run
+    assert html.count("data:image/png;base64,") == len(FIGURES) + SAMPLES * (2 + len(runs))
     assert 'src="figures/' not in html and "src='figures/" not in html
     assert not re.search(r'src="(?!data:)', html), "only data URIs may be referenced"
     assert "<script" not in html, "run name must be escaped, and the report needs no JS"
@@ -143,25 +147,22 @@ def test_partial_folder(tmp_path: Path) -> None:
     del results["runs"]["bm3d"]["history"]
     (run_dir / "results.json").write_text(json.dumps(results))
     html = write_report(run_dir).read_text()
-    assert "bm3d" in html and html.count("data:image/png;base64,") == len(FIGURES)
-    assert "seed project" not in html
+    assert "bm3d" in html and html.count("data:image/png;base64,") == len(FIGURES) + SAMPLES * 3
+    assert "seed project" not in html and "red lines" not in html  # none are drawn
 
 
 def test_without_samples_skips_grid(tmp_path: Path) -> None:
     run_dir = make_run_dir(tmp_path, size=28, channels=1, runs=("a",), sampled=("a",))
     (run_dir / "samples.npz").unlink()
     html = write_report(run_dir).read_text()
-    assert not (run_dir / "figures" / "grid.png").exists()
-    assert html.count("data:image/png;base64,") == len(FIGURES) - 1
-    assert "no sample image grid" in html
+    assert html.count("data:image/png;base64,") == len(FIGURES)
+    assert "no sample images" in html and "<h2>Samples</h2>" not in html
 
 
 def test_draw_figures_returns_paths(tmp_path: Path) -> None:
     run_dir = make_run_dir(tmp_path / "r", size=28, channels=1, runs=("a",), sampled=("a",))
     results = json.loads((run_dir / "results.json").read_text())
-    with np.load(run_dir / "samples.npz") as npz:
-        samples = {k: npz[k] for k in npz.files}
-    figs = draw_figures(results, samples, tmp_path / "out")
+    figs = draw_figures(results, tmp_path / "out")
     assert set(figs) == set(FIGURES)
     assert all(p.parent == tmp_path / "out" and p.is_file() for p in figs.values())
     assert not (tmp_path / "r" / "report.html").exists()
@@ -178,7 +179,109 @@ def test_bad_json_is_data_error(tmp_path: Path) -> None:
         write_report(tmp_path)
 
 
-def test_psnr_np() -> None:
-    clean = np.zeros((4, 4, 1), np.float32)
-    assert psnr_np(clean, clean + 0.1) == pytest.approx(20.0, abs=1e-4)
-    assert psnr_np(clean, clean) == float("inf")
+def _tiles(html: str) -> list[tuple[int, int, str]]:
+    """(width, height, caption) of every sample tile in the report."""
+    found = re.findall(
+        r'<img alt="[^"]*" width="(\d+)" height="(\d+)" src="data:image/png;'
+        r'base64,[^"]+"><figcaption>(.*?)</figcaption>',
+        html,
+    )
+    return [(int(w), int(h), caption) for w, h, caption in found]
+
+
+@pytest.mark.parametrize(("size", "shown"), [(28, 28 * 5), (32, 32 * 4), (200, 200), (300, 256)])
+def test_samples_at_full_resolution(tmp_path: Path, size: int, shown: int) -> None:
+    """1:1 pixels up to a 256-pixel centre crop; tiny images enlarged by a whole factor."""
+    run_dir = make_run_dir(tmp_path, size=size, channels=3, runs=("a", "b"), sampled=("a", "b"))
+    html = write_report(run_dir).read_text()
+    tiles = _tiles(html)
+    assert len(tiles) == SAMPLES * 4 and {(w, h) for w, h, _ in tiles} == {(shown, shown)}
+    assert ("1:1" in html) == (shown <= size) and ("enlarged" in html) == (shown > size)
+    assert ("centre 256×256 crop" in html) == (size > 256)
+
+
+def test_sample_captions_give_psnr_from_metrics(tmp_path: Path) -> None:
+    run_dir = make_run_dir(tmp_path, size=32, channels=3, runs=("a", "b"), sampled=("a", "b"))
+    with np.load(run_dir / "samples.npz") as npz:
+        clean, a, b = (
+            torch.from_numpy(npz[k]).permute(0, 3, 1, 2)
+            for k in ("clean", "denoised__a", "denoised__b")
+        )
+    captions = [c for _, _, c in _tiles(write_report(run_dir).read_text())]
+    for j in range(SAMPLES):
+        want_a, want_b = float(psnr(a, clean)[j]), float(psnr(b, clean)[j])
+        row = captions[j * 4 : (j + 1) * 4]
+        assert row[0] == "original" and row[1].startswith("noisy input · ")
+        best = max(want_a, want_b)
+        for caption, label, want in ((row[2], "a", want_a), (row[3], "b", want_b)):
+            text = f"{label} · {want:.2f} dB"
+            assert caption == (f"<b>{text}</b>" if want == best else text)
+
+
+@pytest.mark.parametrize(
+    ("sigma", "text"),
+    [
+        (25 / 255, "25/255"),
+        (0.1, "25.5/255"),
+        (15 / 255, "15/255"),
+        (0.0, "0/255"),
+        (0.123456, "0.1235"),
+        ("n/a", "n/a"),
+    ],
+)
+def test_format_sigma(sigma, text) -> None:
+    assert format_sigma(sigma) == text
+
+
+def test_levels_are_shown_on_the_255_scale(tmp_path: Path) -> None:
+    run_dir = make_run_dir(tmp_path, size=28, channels=1, runs=("a",), sampled=("a",))
+    results = json.loads((run_dir / "results.json").read_text())
+    results["protocol"]["sigma"] = 25 / 255
+    by_method = {"noisy": {"psnr": 20.0, "ssim": 0.3}, "a": {"psnr": 30.0, "ssim": 0.9}}
+    results["levels"] = {"15": by_method, "25": by_method}
+    (run_dir / "results.json").write_text(json.dumps(results))
+    html = write_report(run_dir).read_text()
+    assert "<b>sigma</b>: 25/255" in html and "0.0980" not in html
+    assert "<td>15/255</td>" in html and "<td>25/255</td>" in html
+
+
+def _untrained(run_dir: Path) -> None:
+    """Make every run of a fake folder a pretrained model or a classical filter."""
+    results = json.loads((run_dir / "results.json").read_text())
+    for run in results["runs"].values():
+        for key in ("loss", "epochs", "best_epoch", "train_seconds", "history"):
+            run.pop(key)
+    del results["seed_reported"]
+    (run_dir / "results.json").write_text(json.dumps(results))
+
+
+def test_no_training_sections_without_training(tmp_path: Path) -> None:
+    run_dir = make_run_dir(tmp_path, size=28, channels=1, runs=("nlm", "bm3d"), sampled=("nlm",))
+    _untrained(run_dir)
+    html = write_report(run_dir).read_text()
+    headers = re.findall(r"<th>(.*?)</th>", html)
+    assert "params" in headers and "PSNR (dB)" in headers
+    assert not {"loss", "epochs", "train time"} & set(headers)
+    assert "loss per epoch" not in html and not (run_dir / "figures" / "loss_curves.png").exists()
+    assert html.count("data:image/png;base64,") == 2 + SAMPLES * 3  # distributions, comparison
+
+
+def test_training_columns_when_one_run_trained(tmp_path: Path) -> None:
+    run_dir = make_run_dir(tmp_path, size=28, channels=1, runs=("unet", "bm3d"), sampled=())
+    results = json.loads((run_dir / "results.json").read_text())
+    for key in ("loss", "epochs", "best_epoch", "train_seconds", "history"):
+        results["runs"]["bm3d"].pop(key)
+    (run_dir / "results.json").write_text(json.dumps(results))
+    html = write_report(run_dir).read_text()
+    assert {"loss", "epochs", "train time"} <= set(re.findall(r"<th>(.*?)</th>", html))
+    assert "loss per epoch" in html
+
+
+def test_comparison_caption_names_red_lines_only_when_drawn(tmp_path: Path) -> None:
+    run_dir = make_run_dir(tmp_path, size=28, channels=1, runs=("a",), sampled=("a",))
+    assert "red lines mark the numbers the original student projects reported" in (
+        write_report(run_dir).read_text()
+    )
+    _untrained(run_dir)
+    html = write_report(run_dir).read_text()
+    assert "Mean PSNR and SSIM with ±1 std error bars." in html and "red line" not in html

@@ -1,4 +1,4 @@
-"""Figures for one experiment run folder, drawn from `results.json` + `samples.npz` only.
+"""Figures for one experiment run folder, drawn from `results.json` only.
 
 Every function here takes plain dicts / numpy arrays (never a model), so a report can be redrawn
 long after training, on a machine without the checkpoints.
@@ -25,15 +25,6 @@ METRIC_LABELS = {"psnr": "PSNR (dB)", "ssim": "SSIM", "mse": "MSE", "mae": "MAE"
 
 
 # ----------------------------------------------------------------------------- small helpers
-
-
-def psnr_np(clean: np.ndarray, other: np.ndarray, data_range: float = 1.0) -> float:
-    """PSNR in dB of one image pair (any matching shape, values in [0, data_range])."""
-    diff = clean.astype(np.float64) - np.clip(other.astype(np.float64), 0.0, data_range)
-    mse = float(np.mean(diff * diff))
-    if mse == 0.0:
-        return float("inf")
-    return 10.0 * float(np.log10(data_range**2 / mse))
 
 
 def run_colors(run_names: list[str]) -> dict[str, Any]:
@@ -92,70 +83,7 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def _hwc(images: np.ndarray) -> np.ndarray:
-    """(K, H, W) or (K, H, W, C) -> (K, H, W, C) float in [0, 1]."""
-    arr = np.asarray(images, dtype=np.float32)
-    if arr.ndim == 3:
-        arr = arr[..., None]
-    if arr.ndim != 4 or arr.shape[-1] not in (1, 3, 4):
-        raise ValueError(f"expected samples shaped (K, H, W, C) with C in 1/3/4, got {arr.shape}")
-    return np.clip(arr, 0.0, 1.0)
-
-
 # ----------------------------------------------------------------------------- figures
-
-
-def draw_grid(results: Mapping[str, Any], samples: Mapping[str, np.ndarray], path: Path) -> Path:
-    """Original / noisy / one row per run; each tile after the first row titled with its PSNR."""
-    clean = _hwc(samples["clean"])
-    rows: list[tuple[str, np.ndarray]] = [("original", clean)]
-    if "noisy" in samples:
-        rows.append((NOISY_LABEL, _hwc(samples["noisy"])))
-    for run in results.get("runs") or {}:
-        key = f"denoised__{run}"
-        if key in samples:  # a run may have been evaluated without saving samples
-            rows.append((run, _hwc(samples[key])))
-    k, h, w, c = clean.shape
-    names = [str(n) for n in samples.get("names", [f"#{i}" for i in range(k)])]
-
-    # ~1.3 in per tile for MNIST/CIFAR, up to 2 in for 100x100+, so titles still fit on tiny tiles.
-    tile = float(np.clip(max(h, w) / 50.0, 1.3, 2.0))
-    label_width = 0.12 * max(len(r[0]) for r in rows) + 0.4
-    fig = _new_figure(label_width + k * tile, len(rows) * (tile + 0.3))
-    axes = fig.subplots(len(rows), k, squeeze=False)
-    interpolation = "nearest" if max(h, w) <= 64 else "antialiased"
-    scores = [[psnr_np(clean[j], images[j]) for j in range(k)] for _, images in rows]
-    # Bold the best model per column; the noisy row (index 1) is a reference, not a contender.
-    first_model = 2 if len(rows) > 1 and rows[1][0] == NOISY_LABEL else 1
-    best = [
-        max((scores[r][j] for r in range(first_model, len(rows))), default=None) for j in range(k)
-    ]
-    for r, (label, images) in enumerate(rows):
-        for j in range(k):
-            ax = axes[r, j]
-            img = images[j]
-            if c == 1:
-                ax.imshow(img[..., 0], cmap="gray", vmin=0.0, vmax=1.0, interpolation=interpolation)
-            else:
-                ax.imshow(img, interpolation=interpolation)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for spine in ax.spines.values():
-                spine.set_visible(False)
-            if r == 0:
-                ax.set_title(names[j] if j < len(names) else f"#{j}", fontsize=8)
-            else:
-                is_best = (
-                    r >= first_model and len(rows) - first_model > 1 and scores[r][j] == best[j]
-                )
-                weight = "bold" if is_best else "normal"
-                ax.set_title(f"{scores[r][j]:.2f} dB", fontsize=8, fontweight=weight)
-            if j == 0:
-                ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
-    fig.suptitle(
-        "Samples (tile titles: PSNR vs. original; bold: best model per image)", fontsize=10
-    )
-    return _save(fig, path)
 
 
 def draw_loss_curves(results: Mapping[str, Any], path: Path) -> Path | None:
@@ -331,26 +259,22 @@ def draw_comparison(results: Mapping[str, Any], path: Path) -> Path | None:
 
 
 FIGURES = {
-    "grid": "grid.png",
     "loss_curves": "loss_curves.png",
     "distributions": "distributions.png",
     "comparison": "comparison.png",
 }
 
 
-def draw_figures(
-    results: Mapping[str, Any], samples: Mapping[str, np.ndarray] | None, out_dir: str | os.PathLike
-) -> dict[str, Path]:
+def draw_figures(results: Mapping[str, Any], out_dir: str | os.PathLike) -> dict[str, Path]:
     """Draw every figure the data supports into `out_dir`; returns {figure name: PNG path}.
 
-    A figure whose inputs are absent (no `samples`, no training history, no per-image metrics) is
-    skipped rather than drawn empty, so a folder holding only some models still gets a report.
+    A figure whose inputs are absent (no training history, no per-image metrics) is skipped
+    rather than drawn empty, so a folder holding only some models still gets a report. The
+    sample images are not a figure: the report shows them at full resolution (`samples.py`).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     drawn: dict[str, Path | None] = {}
-    if samples is not None and "clean" in samples and len(samples["clean"]):
-        drawn["grid"] = draw_grid(results, samples, out / FIGURES["grid"])
     drawn["loss_curves"] = draw_loss_curves(results, out / FIGURES["loss_curves"])
     drawn["distributions"] = draw_distributions(results, out / FIGURES["distributions"])
     drawn["comparison"] = draw_comparison(results, out / FIGURES["comparison"])

@@ -1,7 +1,9 @@
 """One self-contained HTML report per run folder: protocol, metric table, figures as data URIs.
 
 The file embeds every PNG as base64 and needs no JavaScript, so it can be mailed or attached to an
-issue on its own and still show everything.
+issue on its own and still show everything. Sample images are shown at full resolution
+(`samples.py`); noise levels are written on the 0-255 scale as `25/255` (`format_sigma`); the
+training columns and the loss curves appear only for runs that were trained here.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from .figures import (
     entries,
     metric_stats,
 )
+from .samples import CSS as SAMPLES_CSS
+from .samples import samples_html
 
 RESULTS_FILE = "results.json"
 SAMPLES_FILE = "samples.npz"
@@ -33,17 +37,15 @@ FIGURES_DIR = "figures"
 REPORT_FILE = "report.html"
 
 CAPTIONS = {
-    "grid": "Sample test images: original, noisy input and each model's output; "
-    "tile titles give PSNR against the original.",
     "loss_curves": "Training (solid) and validation (dashed) loss per epoch, one panel per loss "
     "function, and validation PSNR.",
     "distributions": "Per-image PSNR and SSIM over the test images, for the noisy input and "
     "each model.",
-    "comparison": "Mean PSNR and SSIM with ±1 std error bars; red lines mark numbers the original "
-    "student projects reported, where available.",
+    # "comparison": see `_caption` (the red lines are drawn only with seed-reported numbers)
 }
 
-CSS = """
+CSS = (
+    """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222;
        max-width: 1200px; margin: 2em auto; padding: 0 1em; line-height: 1.45; }
 h1 { font-size: 1.6em; margin-bottom: 0.2em; }
@@ -61,6 +63,8 @@ figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.9em; margin-top: 0.3em; }
 .note { color: #8a6d3b; }
 """
+    + SAMPLES_CSS
+)
 
 METRICS = ("psnr", "ssim", "mse", "mae")
 
@@ -135,6 +139,18 @@ def _fmt_seconds(s: Any) -> str:
     return f"{int(s // 3600)} h {int(s % 3600 // 60):02d} min"
 
 
+def format_sigma(sigma: Any) -> str:
+    """A noise level ([0, 1] units) as the report prints it: `25/255` when it is a whole or
+    half step on the 0-255 scale (0.0980392... -> "25/255", 0.1 -> "25.5/255"), else `0.1234`;
+    anything that is not a number is returned as text."""
+    if isinstance(sigma, bool) or not isinstance(sigma, (int, float)):
+        return _fmt_value(sigma)
+    s255 = float(sigma) * 255
+    if abs(s255 * 2 - round(s255 * 2)) < 1e-6:
+        return f"{round(s255 * 2) / 2:g}/255"
+    return f"{float(sigma):.4g}"
+
+
 def _fmt_value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
@@ -144,6 +160,13 @@ def _fmt_value(v: Any) -> str:
 
 
 # ----------------------------------------------------------------------------- sections
+
+
+def was_trained(run: Mapping[str, Any]) -> bool:
+    """Whether a run's results record a training (a history, epochs or a training time)."""
+    return bool(run.get("history")) or any(
+        run.get(key) is not None for key in ("epochs", "best_epoch", "train_seconds")
+    )
 
 
 def _metric_table(results: Mapping[str, Any]) -> str:
@@ -158,7 +181,11 @@ def _metric_table(results: Mapping[str, Any]) -> str:
             pick = max if HIGHER_IS_BETTER[m] else min
             best[m] = _fmt_metric(m, pick(v for v, _ in shown))
 
-    head = ["run", "model", "loss", "params", "epochs", "train time"]
+    # The training columns only when some run was trained (not for pretrained weights or
+    # classical filters alone, where every cell would be a dash).
+    trained = any(was_trained(run) for run in (results.get("runs") or {}).values())
+    head = ["run", "model", *(["loss"] if trained else []), "params"]
+    head += ["epochs", "train time"] if trained else []
     head += ["PSNR (dB)", "SSIM", "MSE", "MAE"]
     lines = ["<table>", "<tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr>"]
     for label, entry in items.items():
@@ -169,11 +196,15 @@ def _metric_table(results: Mapping[str, Any]) -> str:
         cells = [
             f"<td>{escape(label)}</td>",
             f"<td>{escape(str(entry.get('model', '–' if is_noisy else '?')))}</td>",
-            f"<td>{escape(str(entry.get('loss') or '–'))}</td>",
-            f'<td class="num">{escape(_fmt_params(entry.get("params")))}</td>',
-            f'<td class="num">{escape("–" if epochs is None else str(epochs))}</td>',
-            f'<td class="num">{escape(_fmt_seconds(entry.get("train_seconds")))}</td>',
         ]
+        if trained:
+            cells.append(f"<td>{escape(str(entry.get('loss') or '–'))}</td>")
+        cells.append(f'<td class="num">{escape(_fmt_params(entry.get("params")))}</td>')
+        if trained:
+            cells += [
+                f'<td class="num">{escape("–" if epochs is None else str(epochs))}</td>',
+                f'<td class="num">{escape(_fmt_seconds(entry.get("train_seconds")))}</td>',
+            ]
         for m in METRICS:
             s = stats[label][m]
             if s is None:
@@ -236,14 +267,14 @@ def _levels_table(results: Mapping[str, Any]) -> str:
     if not levels:
         return ""
     labels = list(dict.fromkeys(label for by_method in levels.values() for label in by_method))
-    head = ["σ (0-255)", *labels]
+    head = ["σ", *labels]
     lines = [
         "<h2>Every noise level</h2>",
         "<table>",
         "<tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr>",
     ]
     for sigma, by_method in levels.items():
-        cells = [f"<td>{escape(str(sigma))}</td>"]
+        cells = [f"<td>{escape(_level_label(sigma))}</td>"]
         for label in labels:
             m = by_method.get(label)
             text = f"{m['psnr']:.2f} dB / {m['ssim']:.4f}" if m else "—"
@@ -253,9 +284,34 @@ def _levels_table(results: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _figure_html(name: str, path: Path) -> str:
+def _level_label(key: str) -> str:
+    """A `levels` key as a level: "25" (the 0-255 scale, as the demo writes them) -> "25/255";
+    a value in [0, 1] -> `format_sigma`."""
+    try:
+        value = float(key)
+    except ValueError:
+        return str(key)
+    return format_sigma(value / 255 if value > 1 else value)
+
+
+def _caption(name: str, results: Mapping[str, Any]) -> str:
+    """The caption of figure `name`, saying only what the figure draws."""
+    if name != "comparison":
+        return CAPTIONS.get(name, name)
+    reported = {str(k).lower(): v for k, v in (results.get("seed_reported") or {}).items() if v}
+    metrics = ["PSNR", "SSIM"] + [m.upper() for m in ("mse", "mae") if m in reported]
+    text = f"Mean {', '.join(metrics[:-1])} and {metrics[-1]} with ±1 std error bars"
+    if any(m in reported for m in ("psnr", "ssim", "mse", "mae")):
+        text += (
+            "; red lines mark the numbers the original student projects reported (under their "
+            "own protocols)"
+        )
+    return text + "."
+
+
+def _figure_html(name: str, path: Path, results: Mapping[str, Any]) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
-    caption = CAPTIONS.get(name, name)
+    caption = _caption(name, results)
     return (
         f'<figure><img alt="{escape(name)}" src="data:image/png;base64,{data}">'
         f"<figcaption>{escape(caption)}</figcaption></figure>"
@@ -263,9 +319,13 @@ def _figure_html(name: str, path: Path) -> str:
 
 
 def render_html(
-    results: Mapping[str, Any], figures: Mapping[str, Path], notes: list[str] | None = None
+    results: Mapping[str, Any],
+    figures: Mapping[str, Path],
+    notes: list[str] | None = None,
+    samples: Mapping[str, np.ndarray] | None = None,
 ) -> str:
-    """The report as one HTML string; `figures` maps figure name -> PNG path to embed."""
+    """The report as one HTML string; `figures` maps figure name -> PNG path to embed;
+    `samples` (the arrays of samples.npz) are shown at full resolution."""
     name = str(results.get("name") or "experiment")
     title = str(results.get("title") or name)
     protocol = results.get("protocol") or {}
@@ -280,7 +340,8 @@ def render_html(
     ]
     if protocol:
         spans = "".join(
-            f"<span><b>{escape(str(k))}</b>: {escape(_fmt_value(v))}</span> "
+            f"<span><b>{escape(str(k))}</b>: "
+            f"{escape(format_sigma(v) if k == 'sigma' else _fmt_value(v))}</span> "
             for k, v in protocol.items()
         )
         parts.append(f'<p class="protocol">{spans}</p>')
@@ -288,9 +349,11 @@ def render_html(
         parts.append('<p class="note">results.json records no protocol.</p>')
     parts += ["<h2>Results</h2>", _metric_table(results), _seed_table(results)]
     parts.append(_levels_table(results))
+    if samples is not None and "clean" in samples and len(samples["clean"]):
+        parts.append(samples_html(results, samples))
     if figures:
         parts.append("<h2>Figures</h2>")
-        parts += [_figure_html(n, p) for n, p in figures.items()]
+        parts += [_figure_html(n, p, results) for n, p in figures.items()]
     for note in notes or []:
         parts.append(f'<p class="note">{escape(note)}</p>')
     parts.append("</body></html>")
@@ -307,8 +370,8 @@ def write_report(run_dir: str | os.PathLike) -> Path:
     results, samples = load_run(run)
     notes = []
     if samples is None:
-        notes.append(f"No {SAMPLES_FILE} in this folder, so there is no sample image grid.")
-    figures = draw_figures(results, samples, run / FIGURES_DIR)
+        notes.append(f"No {SAMPLES_FILE} in this folder, so there are no sample images.")
+    figures = draw_figures(results, run / FIGURES_DIR)
     out = run / REPORT_FILE
-    atomic_write_bytes(out, render_html(results, figures, notes).encode("utf-8"))
+    atomic_write_bytes(out, render_html(results, figures, notes, samples).encode("utf-8"))
     return out
