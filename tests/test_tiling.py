@@ -8,7 +8,13 @@ from torch import nn
 
 import denoisekit
 from denoisekit.errors import ConfigError
-from denoisekit.inference import LoadedDenoiser, ramp_window, tile_layout, tiled_apply
+from denoisekit.inference import (
+    LoadedDenoiser,
+    ramp_window,
+    tile_count,
+    tile_layout,
+    tiled_apply,
+)
 from denoisekit.metrics import psnr
 
 # small tensors: one thread is faster, and immune to other jobs on a busy machine
@@ -76,6 +82,45 @@ def test_tile_larger_than_image_runs_once():
     calls.clear()
     tiled_apply(fn, image, 16, 4)  # taller and wider than a tile: 2 x 2 tiles of 16 x 16
     assert calls == [(1, 1, 16, 16)] * 4
+
+
+def test_progress_is_called_once_per_tile_with_done_and_total():
+    calls, seen = [], []
+
+    def fn(crop):
+        seen.append(len(calls))  # the callback comes after its tile, never before
+        return crop
+
+    image = torch.rand(1, 1, 37, 50)
+    total = tile_count(37, 50, 16, 4)
+    assert total == 3 * 4  # ceil((37 - 4) / 12) rows, ceil((50 - 4) / 12) columns
+    tiled_apply(fn, image, 16, 4, progress=lambda done, n: calls.append((done, n)))
+    assert calls == [(done, total) for done in range(1, total + 1)]
+    assert seen == list(range(total))
+    calls.clear()
+    tiled_apply(fn, image, None, 0, progress=lambda done, n: calls.append((done, n)))
+    assert calls == [(1, 1)] and tile_count(37, 50, None, 0) == 1
+    calls.clear()
+    tiled_apply(fn, image, 512, 32, progress=lambda done, n: calls.append((done, n)))
+    assert calls == [(1, 1)] and tile_count(37, 50, 512, 32) == 1
+
+
+@pytest.mark.parametrize("kind", ["array", "tensor", "public"])
+def test_denoise_reports_progress_per_tile(kind):
+    """`progress` reaches the tiles through `denoise` (arrays, tensors, the public function);
+    a gray model on an RGB image still counts each tile once."""
+    calls = []
+    image = torch.rand(3, 40, 30)
+    model = LoadedDenoiser(nn.Conv2d(1, 1, 1))
+    record = lambda done, total: calls.append((done, total))  # noqa: E731
+    if kind == "array":
+        model.denoise(image.permute(1, 2, 0).numpy(), tile=16, overlap=4, progress=record)
+    elif kind == "tensor":
+        model.denoise(image, tile=16, overlap=4, progress=record)
+    else:
+        denoisekit.denoise(image, model, tile=16, overlap=4, progress=record)
+    total = tile_count(40, 30, 16, 4)
+    assert total > 1 and calls == [(done, total) for done in range(1, total + 1)]
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,7 @@ def denoise(
     overlap: int = 32,
     strength: float = 1.0,
     precision: str | None = None,
+    progress=None,
 ):
     """Denoise one image: an array (HW/HWC, uint8/uint16/float) or a tensor ((C,H,W)/(B,C,H,W)).
 
@@ -62,6 +63,8 @@ def denoise(
     units, or None to estimate it (noise-aware models only). `tile`/`overlap`: tiled inference
     in pixels (None: whole image). `strength`: factor on the noise level the model gets,
     estimated or given (0.7 keeps more detail, 1.5 smooths more). `precision`: see `load`.
+    `progress`: a callable, called as `progress(done, total)` after each tile, e.g. to draw a
+    bar for a large image.
     """
     from .inference import denoise as _denoise
 
@@ -73,4 +76,5 @@ def denoise(
         overlap=overlap,
         strength=strength,
         precision=precision,
+        progress=progress,
     )

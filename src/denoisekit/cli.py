@@ -79,6 +79,12 @@ def _cmd_train(args: argparse.Namespace) -> None:
     )
 
 
+def _progress(args: argparse.Namespace) -> bool:
+    """Progress bars on stderr (`progress.py`: on a terminal, and a large image's tiles in a
+    log too), unless the verb has a --quiet that is set."""
+    return not getattr(args, "quiet", False)
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> None:
     from .evaluate import evaluate_checkpoint
 
@@ -98,6 +104,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         resize=args.resize,
         batch_size=args.batch_size,
         skip_bad=args.skip_bad,
+        progress=_progress(args),
     )
     s, n = result["summary"], result["noisy_summary"]
     skipped = f", {result['skipped']} unreadable skipped" if result["skipped"] else ""
@@ -147,7 +154,7 @@ def _cmd_denoise(args: argparse.Namespace) -> None:
         fmt=args.format,
         keep_metadata=not args.strip_metadata,
         allow_large=args.allow_large,
-        progress=True,
+        progress=_progress(args),
     )
     if summary.sigma_ignored:
         options = [("--sigma", args.sigma != "auto"), ("--strength", args.strength != 1)]
@@ -170,7 +177,7 @@ def _cmd_noise(args: argparse.Namespace) -> None:
         fmt=args.format,
         keep_metadata=not args.strip_metadata,
         allow_large=args.allow_large,
-        progress=True,
+        progress=_progress(args),
     )
     _print_files_summary(summary, f"{summary.spec}, seed {args.seed}")
 
@@ -232,6 +239,7 @@ def _cmd_demo(args: argparse.Namespace) -> None:
         model=args.model,
         classical=args.classical,
         limit=args.limit,
+        progress=_progress(args),
     )
     print(f"report: {report}")
 

@@ -38,8 +38,8 @@ DEMO_RUNS = {
 # The pretrained demo: noise levels on the 0-255 scale; the report's grid and table use MAIN.
 SIGMAS = (15, 25, 50)
 MAIN_SIGMA = 25
-# Centre crops of at most this side keep the demo under a minute on 2 cores; the sample grid
-# needs equal sizes, so it shows crops of the smallest photo side.
+# Centre crops of at most this side keep the demo under a minute on 2 cores; the report shows
+# the photos whose crop is this square at full resolution (the samples must share one size).
 CROP = 256
 
 
@@ -65,8 +65,12 @@ def run_demo(
     model: str | None = None,
     classical: str = "nlm",
     limit: int | None = None,
+    progress: bool = False,
 ) -> Path:
-    """Write the demo report into `out_dir` and return the path of report.html."""
+    """Write the demo report into `out_dir` and return the path of report.html.
+
+    `progress`: a bar over the denoised images on stderr when it is a terminal (the pretrained
+    demo)."""
     from .files import output_folder
 
     output_folder(out_dir)
@@ -80,7 +84,9 @@ def run_demo(
         from .experiment import run_experiment
 
         return run_experiment(demo_config(epochs), out_dir)
-    return run_pretrained_demo(out_dir, model=model, classical=classical, limit=limit)
+    return run_pretrained_demo(
+        out_dir, model=model, classical=classical, limit=limit, progress=progress
+    )
 
 
 def _centre_crop(image, side: int):
@@ -95,12 +101,16 @@ def run_pretrained_demo(
     model: str | None = None,
     classical: str = "nlm",
     limit: int | None = None,
+    progress: bool = False,
 ) -> Path:
     """Denoise the bundled photos with shipped weights and a classical filter, blind.
 
     model: a pretrained name; None picks color-blind (gray-blind if only that is installed,
-    which then denoises each colour channel on its own through `load`).
+    which then denoises each colour channel on its own through `load`). `progress`: a bar over
+    the denoised images on stderr when it is a terminal.
     """
+    import sys
+
     import numpy as np
     import torch
 
@@ -111,6 +121,7 @@ def run_pretrained_demo(
     from .files import atomic_path, atomic_write_json
     from .inference import load
     from .noise import parse_noise
+    from .progress import bar
     from .registry import count_parameters, create_model
     from .report import write_report
 
@@ -122,7 +133,10 @@ def run_pretrained_demo(
     filt = create_model(classical)
     photos = load_dataset("embedded", channels=3, limit=limit)
     photos.images = [_centre_crop(img, CROP) for img in photos.images]
-    side = min(CROP, *(min(img.shape[-2:]) for img in photos.images))
+    shown = [i for i, img in enumerate(photos.images) if min(img.shape[-2:]) >= CROP]
+    shown = shown or list(range(len(photos)))  # none that large: crops of the smallest side
+    side = min(CROP, *(min(photos.images[i].shape[-2:]) for i in shown))
+    steps = bar(total=len(SIGMAS) * 2 * len(photos), unit="image", enabled=progress)
     levels: dict[str, dict[str, dict[str, float]]] = {}
     results: dict[str, Any] = {}
     samples: dict[str, np.ndarray] = {}
@@ -135,10 +149,12 @@ def run_pretrained_demo(
             (f"{classical} (σ auto)", filt, 0),
         ):
             start = time.perf_counter()
-            with torch.no_grad():
-                denoised = [
-                    method(n.unsqueeze(0), None).float().clamp(0, 1)[0] for n in pairs.noisy
-                ]
+            steps.set_description(f"{s255}/255 {label.split(' ')[0]}")
+            denoised = []
+            for n in pairs.noisy:
+                with torch.no_grad():
+                    denoised.append(method(n.unsqueeze(0), None).float().clamp(0, 1)[0])
+                steps.update()
             per_image = score(denoised, pairs.clean)
             runs[label] = {
                 "model": label.split(" ")[0],
@@ -153,11 +169,12 @@ def run_pretrained_demo(
             "noisy": {m: v["mean"] for m, v in summarize(noisy_scores).items()},
             **{label: {m: v["mean"] for m, v in r["summary"].items()} for label, r in runs.items()},
         }
-        print(
+        steps.write(  # above the bar, which stays at the bottom
             f"sigma={s255}: noisy {levels[str(s255)]['noisy']['psnr']:.2f} dB, "
             + ", ".join(f"{k} {v['summary']['psnr']['mean']:.2f} dB" for k, v in runs.items()),
-            flush=True,
+            file=sys.stdout,
         )
+        sys.stdout.flush()
         if s255 == MAIN_SIGMA:
             results = {
                 "name": "demo",
@@ -174,14 +191,15 @@ def run_pretrained_demo(
                 "runs": runs,
             }
             samples = {
-                "clean": _hwc([_centre_crop(c, side) for c in pairs.clean]),
-                "noisy": _hwc([_centre_crop(n.clamp(0, 1), side) for n in pairs.noisy]),
-                "names": np.array(photos.names),
+                "clean": _hwc([_centre_crop(pairs.clean[i], side) for i in shown]),
+                "noisy": _hwc([_centre_crop(pairs.noisy[i].clamp(0, 1), side) for i in shown]),
+                "names": np.array([photos.names[i] for i in shown]),
                 **{
-                    f"denoised__{label}": _hwc([_centre_crop(o, side) for o in outs])
+                    f"denoised__{label}": _hwc([_centre_crop(outs[i], side) for i in shown])
                     for label, outs in outputs.items()
                 },
             }
+    steps.close()
     results["levels"] = levels
     results["weights"] = {k: info.get(k) for k in ("training_data", "sigma_range", "hardware")}
     out_dir.mkdir(parents=True, exist_ok=True)

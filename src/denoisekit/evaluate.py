@@ -66,16 +66,25 @@ def _batches(shapes: list[torch.Size], batch_size: int) -> list[list[int]]:
 
 @torch.no_grad()
 def denoise_pairs(
-    model: nn.Module, pairs: NoisyPairs, *, batch_size: int = 16, device: str | torch.device = "cpu"
+    model: nn.Module,
+    pairs: NoisyPairs,
+    *,
+    batch_size: int = 16,
+    device: str | torch.device = "cpu",
+    progress: bool = False,
 ) -> tuple[list[Tensor], list[float]]:
     """Run `model` on every noisy image in fp32; returns clamped outputs and seconds per image.
 
-    A model whose weights are channels_last gets channels_last inputs (see `evaluate`)."""
+    A model whose weights are channels_last gets channels_last inputs (see `evaluate`).
+    `progress`: a bar over the images on stderr when it is a terminal (`progress.bar`)."""
+    from .progress import bar
+
     outputs: list[Tensor] = [torch.empty(0)] * len(pairs.noisy)
     seconds: list[float] = [0.0] * len(pairs.noisy)
     layout = torch.channels_last if _is_channels_last(model) else torch.contiguous_format
     was_training = model.training
     model.eval()
+    shown = bar(total=len(pairs.noisy), desc="evaluate", enabled=progress)
     for group in _batches([n.shape for n in pairs.noisy], batch_size):
         noisy = torch.stack([pairs.noisy[i] for i in group]).to(device)
         noisy = noisy.contiguous(memory_format=layout)
@@ -85,6 +94,8 @@ def denoise_pairs(
         elapsed = (time.perf_counter() - start) / len(group)
         for j, i in enumerate(group):
             outputs[i], seconds[i] = denoised[j], elapsed
+        shown.update(len(group))
+    shown.close()
     model.train(was_training)
     return outputs, seconds
 
@@ -135,11 +146,15 @@ def evaluate_pairs(
     *,
     batch_size: int = 16,
     device: str | torch.device = "cpu",
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Metrics of the model's outputs and of the noisy input, per image and summarized.
 
-    `device` is where the model's weights are (training validates on the training device)."""
-    outputs, seconds = denoise_pairs(model, pairs, batch_size=batch_size, device=device)
+    `device` is where the model's weights are (training validates on the training device);
+    `progress`: a bar over the images on a terminal's stderr."""
+    outputs, seconds = denoise_pairs(
+        model, pairs, batch_size=batch_size, device=device, progress=progress
+    )
     model_scores = score(outputs, pairs.clean)
     noisy_scores = score(pairs.noisy, pairs.clean)
     return {
@@ -196,6 +211,7 @@ def evaluate_checkpoint(
     resize: bool = False,
     batch_size: int = 8,
     skip_bad: bool = False,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Score a checkpoint (a file, run folder or pretrained name; `+x8` for the self-ensemble)
     or a classical filter (`nlm`, `bm3d`, ...) on a data set with fixed noise; write
@@ -205,7 +221,8 @@ def evaluate_checkpoint(
     the checkpoint trained with); `size` resizes the images, `resize` to the training size.
     The channel count follows the checkpoint's training data. Returns the result of
     `evaluate_pairs` plus "noise" (the parsed NoiseModel), "n" (images scored) and "skipped"
-    (unreadable images left out with `skip_bad`).
+    (unreadable images left out with `skip_bad`). `progress`: a bar over the images on stderr
+    when it is a terminal.
     """
     from .checkpoints.checkpoint import load_checkpoint
     from .checkpoints.pretrained import resolve_weights
@@ -252,7 +269,7 @@ def evaluate_checkpoint(
         from .models.base import sigma_estimator_of
 
         pairs.sigma = blind_levels(pairs.noisy, sigma_estimator_of(model))
-    result = evaluate_pairs(model, pairs, batch_size=batch_size)
+    result = evaluate_pairs(model, pairs, batch_size=batch_size, progress=progress)
     proto = protocol(
         noise_model,
         seed,

@@ -244,3 +244,18 @@ def test_a_model_meeting_another_channel_count_says_how_it_was_handled(tmp_path,
     ]
     assert main([*argv, "--model", "median"]) == 0  # a filter takes any channel count: no note
     assert "note:" not in capsys.readouterr().err
+
+
+def test_a_large_image_shows_its_tiles_and_a_small_one_nothing(tmp_path, capsys):
+    """stderr is not a terminal under pytest: only an image of `LOG_TILES` tiles or more gets
+    a tile bar there (so a log of a long run is not silent), and small ones print nothing."""
+    from denoisekit.progress import LOG_TILES
+
+    save_image(_noisy((64, 64, 3)), tmp_path / "big.png")  # 5 x 5 tiles of 16 at overlap 4
+    args = ["--model", "median", "--tile", "16", "--overlap", "4"]
+    assert main(["denoise", str(tmp_path / "big.png"), "-o", str(tmp_path / "o.png"), *args]) == 0
+    err = capsys.readouterr().err
+    assert 25 >= LOG_TILES and "big.png: 100%" in err and "25/25" in err and "tile/s" in err
+    save_image(_noisy((30, 30, 3)), tmp_path / "small.png")  # 3 x 3 tiles: below LOG_TILES
+    assert main(["denoise", str(tmp_path / "small.png"), "-o", str(tmp_path / "s.png"), *args]) == 0
+    assert capsys.readouterr().err == ""

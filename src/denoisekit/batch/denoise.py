@@ -102,11 +102,14 @@ def denoise_paths(
     cannot be read or denoised, and files in the input folders that are not images, are
     skipped and listed in `Summary.failed`; the rest are still written. `allow_large` lifts the
     decompression-bomb limit. `keep_metadata`: copy each input's ICC profile, EXIF and DPI to
-    its output. `progress` shows a bar over files on stderr when it is a terminal. `precision`:
+    its output. `progress` shows a bar over files on stderr when it is a terminal, and one over
+    the tiles of each image of several tiles; a large image (`progress.LOG_TILES` tiles or more)
+    gets its tile bar on a non-terminal stderr too, so a log is not silent. `precision`:
     what networks run in, "auto" (bf16 where the CPU or GPU has it natively, else fp32), "fp32"
     or "bf16" (`precision.py`).
     """
-    from ..inference.tiles import check_tiling
+    from ..inference.tiles import check_tiling, tile_count
+    from ..progress import tile_bar
 
     level = parse_sigma(sigma, what="--sigma")
     strength = check_strength(strength)
@@ -128,8 +131,12 @@ def denoise_paths(
         if denoiser.channels not in (None, colour):
             key = (denoiser.name, denoiser.channels, colour)
             mismatched[key] = mismatched.get(key, 0) + 1
+        total = tile_count(*image.shape[:2], tile, overlap)
         try:
-            return denoiser.denoise(image, level, tile, overlap, strength=strength)
+            with tile_bar(total, job.source.name, enabled=progress) as shown:
+                return denoiser.denoise(
+                    image, level, tile, overlap, strength=strength, progress=shown
+                )
         except ValueError as e:  # e.g. a 5-channel TIFF, or a 3-channel image for a 2-channel model
             raise DataError(f"cannot denoise {job.source}: {e}") from None
 

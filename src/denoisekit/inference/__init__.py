@@ -14,7 +14,7 @@ from typing import Any
 from torch import nn
 
 from .loaded import LoadedDenoiser, load, named_models, parse_sigma
-from .tiles import check_tiling, ramp_window, tile_layout, tiled_apply
+from .tiles import Progress, check_tiling, ramp_window, tile_count, tile_layout, tiled_apply
 
 __all__ = [
     "LoadedDenoiser",
@@ -24,6 +24,7 @@ __all__ = [
     "named_models",
     "parse_sigma",
     "ramp_window",
+    "tile_count",
     "tile_layout",
     "tiled_apply",
 ]
@@ -41,6 +42,7 @@ def denoise(
     overlap: int = 32,
     strength: float = 1.0,
     precision: str | None = None,
+    progress: Progress | None = None,
 ) -> Any:
     """Denoise one image (array or tensor, see `LoadedDenoiser.denoise`) in one call.
 
@@ -49,7 +51,8 @@ def denoise(
     color-blind for colour, gray-camera / color-camera for camera grain or JPEG when `sigma`
     is not given).
     Models given by name are loaded once and kept for the next call. `strength`: see
-    `LoadedDenoiser.denoise`; `precision`: see `load`.
+    `LoadedDenoiser.denoise`; `precision`: see `load`. `progress(done, total)` is called
+    after each tile (see `tiles.py`).
     """
     from ..checkpoints.pretrained import weights_dir
     from .choose import choose_pretrained
@@ -62,4 +65,4 @@ def denoise(
             _BY_NAME[key] = load(model)
         model = _BY_NAME[key]
     loaded = load(model, precision=precision)
-    return loaded.denoise(image, sigma, tile, overlap, strength=strength)
+    return loaded.denoise(image, sigma, tile, overlap, strength=strength, progress=progress)

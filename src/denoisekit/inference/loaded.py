@@ -20,7 +20,7 @@ from ..errors import ConfigError, DataError, UnknownNameError, close_names
 from .ensemble import ENSEMBLE_SUFFIX, SelfEnsemble, split_ensemble
 from .levels import check_strength, parse_sigma
 from .precision import autocast, check_precision, resolve_precision, use_channels_last
-from .tiles import check_tiling, tiled_apply
+from .tiles import Progress, check_tiling, tiled_apply
 
 if TYPE_CHECKING:
     from ..noise import NoiseModel
@@ -113,6 +113,7 @@ class LoadedDenoiser:
         overlap: int = 32,
         *,
         strength: float = 1.0,
+        progress: Progress | None = None,
     ) -> Any:
         """Denoise `image`; returns the same kind, dtype, layout (and device) it was given.
 
@@ -128,6 +129,8 @@ class LoadedDenoiser:
             memory grows with the tile, not the image.
         strength: factor on the noise level the model is given, estimated or not: below 1
             keeps more detail and grain, above 1 smooths more (noise-aware models only).
+        progress: called as `progress(done, total)` after each tile (`tiles.tiled_apply`), e.g.
+            to draw a bar for a large image; `total` is `tiles.tile_count(H, W, tile, overlap)`.
 
         Channels: a gray model on a colour image denoises each channel on its own, as a gray
         image; a colour model on a gray image sees it replicated to RGB, with the noise level
@@ -137,7 +140,7 @@ class LoadedDenoiser:
         """
         level = parse_sigma(sigma)
         check_tiling(tile, overlap)
-        settings = (level, tile, overlap, check_strength(strength))
+        settings = (level, tile, overlap, check_strength(strength), progress)
         if isinstance(image, Tensor):
             return self._denoise_tensor(image, *settings)
         return self._denoise_array(np.asarray(image), *settings)
@@ -153,12 +156,14 @@ class LoadedDenoiser:
         overlap: int = 32,
         *,
         strength: float = 1.0,
+        progress: Progress | None = None,
     ) -> Tensor:
         """(B, C, H, W) float in [0, 1] -> denoised (B, C, H, W) float32 in [0, 1].
 
         No alpha here: C is the colour channel count (see `denoise` for the channel rules).
         `sigma` in [0, 1] units, None to estimate it per image, or a `NoiseModel` for a
-        per-pixel map (noise-aware models only); `strength` multiplies that level.
+        per-pixel map (noise-aware models only); `strength` multiplies that level;
+        `progress(done, total)` is called after each tile.
         """
         if noisy.dim() != 4:
             raise ValueError(f"expected a (B, C, H, W) batch, got shape {tuple(noisy.shape)}")
@@ -198,7 +203,8 @@ class LoadedDenoiser:
         else:
             run = network
 
-        return back(tiled_apply(run, batch, tile, overlap)).clamp_(0.0, 1.0)
+        out = tiled_apply(run, batch, tile, overlap, progress=progress)
+        return back(out).clamp_(0.0, 1.0)
 
     def _network(self):
         """The model as a function of image tensors: run on the model's device, in its
@@ -231,7 +237,7 @@ class LoadedDenoiser:
 
         return estimate_sigma(batch, sigma_estimator_of(self.model)).float().cpu()
 
-    def _denoise_tensor(self, image: Tensor, sigma, tile, overlap, strength) -> Tensor:
+    def _denoise_tensor(self, image: Tensor, sigma, tile, overlap, strength, progress) -> Tensor:
         if image.dim() not in (3, 4):
             raise ValueError(
                 f"expected a (C, H, W) or (B, C, H, W) tensor, got {tuple(image.shape)}"
@@ -252,14 +258,17 @@ class LoadedDenoiser:
             )
         split = batch.shape[1] in (2, 4)  # gray+alpha, RGBA
         colour = batch[:, :-1] if split else batch
-        out = self.denoise_batch(colour.float() / scale, sigma, tile, overlap, strength=strength)
+        colour = colour.float() / scale
+        out = self.denoise_batch(colour, sigma, tile, overlap, strength=strength, progress=progress)
         out = out.to(image.device)
         out = (out * 255).round_().to(torch.uint8) if scale != 1.0 else out.to(image.dtype)
         if split:
             out = torch.cat([out, batch[:, -1:]], dim=1)
         return out if image.dim() == 4 else out[0]
 
-    def _denoise_array(self, image: np.ndarray, sigma, tile, overlap, strength) -> np.ndarray:
+    def _denoise_array(
+        self, image: np.ndarray, sigma, tile, overlap, strength, progress
+    ) -> np.ndarray:
         from ..io import from_tensor, to_tensor
 
         if image.ndim not in (2, 3) or (image.ndim == 3 and not 1 <= image.shape[-1] <= 4):
@@ -269,7 +278,8 @@ class LoadedDenoiser:
         split = image.ndim == 3 and image.shape[-1] in (2, 4)  # gray+alpha, RGBA
         colour = image[..., :-1] if split else image
         batch = to_tensor(colour).unsqueeze(0)
-        out = self.denoise_batch(batch, sigma, tile, overlap, strength=strength)[0]
+        out = self.denoise_batch(batch, sigma, tile, overlap, strength=strength, progress=progress)
+        out = out[0]
         result = from_tensor(out, image.dtype)  # HW when one channel
         if image.ndim == 3:
             result = result.reshape(*image.shape[:2], -1)

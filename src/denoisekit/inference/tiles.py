@@ -79,21 +79,43 @@ def ramp_window(size: int, overlap: int, *, rise: bool, fall: bool) -> Tensor:
     return window
 
 
+Progress = Callable[[int, int], object]
+"""A progress callback: called as `progress(done, total)` after each tile (done = 1..total)."""
+
+
+def tile_count(height: int, width: int, tile: int | None, overlap: int) -> int:
+    """How many tiles `tiled_apply` runs on an image of `height` x `width` pixels (1 untiled)."""
+    tile = check_tiling(tile, overlap)
+    if tile is None:
+        return 1
+    return len(tile_layout(height, tile, overlap)[1]) * len(tile_layout(width, tile, overlap)[1])
+
+
 def tiled_apply(
-    fn: Callable[[Tensor], Tensor], image: Tensor, tile: int | None, overlap: int
+    fn: Callable[[Tensor], Tensor],
+    image: Tensor,
+    tile: int | None,
+    overlap: int,
+    *,
+    progress: Progress | None = None,
 ) -> Tensor:
     """`fn` applied to `image` (B, C, H, W) tile by tile, blended; returns (B, C', H, W) float32.
 
     `fn` maps a (B, C, h, w) crop to (B, C', h, w) (any device; the result is moved to
     `image`'s). With `tile` None/0, or an image no larger than one tile, `fn` runs once on the
     whole image. Memory: one float32 accumulator the size of the output, one (H, W) weight map,
-    and whatever `fn` needs for one tile.
+    and whatever `fn` needs for one tile. `progress(done, total)` is called after every tile
+    (once, with (1, 1), for an untiled image); `total` is `tile_count(H, W, tile, overlap)`.
     """
     tile = check_tiling(tile, overlap)
     height, width = image.shape[-2:]
     if tile is None or (height <= tile and width <= tile):
-        return fn(image).to(image.device, torch.float32)
+        out = fn(image).to(image.device, torch.float32)
+        if progress is not None:
+            progress(1, 1)
+        return out
     (th, ys), (tw, xs) = tile_layout(height, tile, overlap), tile_layout(width, tile, overlap)
+    done, total = 0, len(ys) * len(xs)
     out: Tensor | None = None
     weight = torch.zeros(height, width, device=image.device)
     wxs = [ramp_window(tw, overlap, rise=x > 0, fall=x + tw < width) for x in xs]
@@ -108,5 +130,8 @@ def tiled_apply(
             w = (wy[:, None] * wx[None, :]).to(image.device)
             out[..., y : y + th, x : x + tw].addcmul_(piece, w)
             weight[y : y + th, x : x + tw] += w
+            done += 1
+            if progress is not None:
+                progress(done, total)
     assert out is not None  # at least one tile
     return out.div_(weight)
