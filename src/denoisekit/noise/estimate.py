@@ -42,6 +42,9 @@ PCA_ROUNDS = 5
 # Noise that changes over the frame is read per cell, 3 x 3 regions times 4 brightness bands
 # (quartiles of patch means), each cell needing this many weak-texture patches.
 PCA_REGIONS, PCA_BANDS, PCA_MIN_PER_CELL = 3, 4, 50
+# Above this first reading (0-1 units), a stored image is read again as clipped noise
+# (`_pca_sigma_channel`); picked on Train400 (a training set), between its sigma 5 and 15.
+CLIPPED_FROM = 10 / 255
 
 
 def check_batch_shape(noisy: Tensor) -> None:
@@ -165,7 +168,21 @@ def estimate_sigma_pca(noisy: Tensor) -> Tensor:
 
 
 def _pca_sigma_channel(channel: Tensor) -> float:
-    """Noise std of one (H, W) float32 channel; see `estimate_sigma_pca`."""
+    """Noise std of one (H, W) float32 channel; see `estimate_sigma_pca`.
+
+    A stored image (every value in [0, 1]) whose first reading is above CLIPPED_FROM is read
+    again as clipped noise: leaving out every patch that touches black or white keeps only those
+    whose noise happened to stay inside, reading sigma low (8-bit BSD68 at sigma 50: -2.95/255).
+    Below it clipping hardly changes the noise and the partly saturated patches would be read
+    as noise (Train400, 8-bit sigma 5: +1.94/255 with them, +1.26 without).
+    """
+    sigma = _pca_read(channel, clipped=False)
+    if sigma > CLIPPED_FROM and bool(channel.min() >= 0.0) and bool(channel.max() <= 1.0):
+        sigma = _pca_read(channel, clipped=True)
+    return sigma
+
+
+def _pca_read(channel: Tensor, *, clipped: bool) -> float:
     d = PCA_PATCH
     h, w = channel.shape
     stride = max(1, math.ceil(math.sqrt((h - d + 1) * (w - d + 1) / PCA_MAX_PATCHES)))
@@ -177,9 +194,12 @@ def _pca_sigma_channel(channel: Tensor) -> float:
         (grid[:, 1:] - grid[:, :-1]).square().sum((1, 2))
     )
     enough = 2 * d * d
-    clipped = ((patches == 0) | (patches == 1)).any(dim=1)
-    if int((~clipped).sum()) >= enough:
-        patches, energy, cell = patches[~clipped], energy[~clipped], cell[~clipped]
+    # Clipped noise keeps patches that merely touch black or white (their lower variance is
+    # undone per cell below); saturated ones (mostly at a bound) carry no noise to read.
+    at_bound = (patches == 0) | (patches == 1)
+    left_out = at_bound.float().mean(dim=1) > 0.5 if clipped else at_bound.any(dim=1)
+    if int((~left_out).sum()) >= enough:
+        patches, energy, cell = patches[~left_out], energy[~left_out], cell[~left_out]
     brightness = patches.mean(dim=1)
     sample = brightness[:: max(1, brightness.numel() // 20_000)]  # quantile's input is capped
     edges = torch.quantile(sample, torch.linspace(0, 1, PCA_BANDS + 1)[1:-1])
@@ -198,7 +218,26 @@ def _pca_sigma_channel(channel: Tensor) -> float:
         variance = float((cell_variance * area).sum() / area.sum())
         if abs(variance - previous) <= 1e-3 * previous:
             break
+    if clipped:
+        weak = energy < limit * cell_variance[cell]
+        cell_variance = _unclipped_cell_variances(cell_variance, brightness, cell, weak, cells)
+        variance = float((cell_variance * area).sum() / area.sum())
     return math.sqrt(max(variance, 0.0))
+
+
+def _unclipped_cell_variances(
+    cell_variance: Tensor, brightness: Tensor, cell: Tensor, weak: Tensor, cells: int
+) -> Tensor:
+    """Each cell's variance as the Gaussian had it before clipping (`clipped.unclipped_sigma`
+    at the cell's mean brightness), at most 4x the variance read, since a cell whose pixels sit
+    at a bound says little about how far beyond it the noise went."""
+    from .clipped import unclipped_sigma
+
+    use = weak if int(weak.sum()) else torch.ones_like(weak)
+    count = torch.bincount(cell[use], minlength=cells).clamp_min(1)
+    mean = torch.zeros(cells).index_add_(0, cell[use], brightness[use]) / count
+    sigma = unclipped_sigma(mean, cell_variance.clamp_min(0.0).sqrt()).float()
+    return torch.minimum(sigma.square(), 4.0 * cell_variance)
 
 
 def _region_of_patches(h: int, w: int, d: int, stride: int) -> Tensor:
