@@ -1,4 +1,5 @@
-"""Markdown tables of the seed experiments from their results.json files (for the README).
+"""Markdown tables of the seed experiments from their results.json files (for
+docs/results/seeds.md).
 
 Usage: python benchmarks/seed_table.py runs/pistachio runs/kirmizi runs/mnist runs/cifar10
 """

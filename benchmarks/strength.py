@@ -3,7 +3,7 @@
 For each noise, every image of the set is noised as `evaluate` does (seed + index) and
 denoised with `denoisekit.load(model).denoise(noisy, strength=s)` at each strength, the level
 estimated from the image (`--sigma auto`). Writes runs/bench/strength-<model>-<data>.json and
-prints a table; the README quotes it ("Strength").
+prints a table; docs/results/noise-level.md quotes it ("Strength").
 
     OMP_NUM_THREADS=2 python benchmarks/strength.py --model color-blind --data cbsd68
 """

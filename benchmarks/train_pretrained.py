@@ -3,12 +3,12 @@
     python benchmarks/train_pretrained.py gray-blind [--runs runs] [--dry-run]
     make weights MODEL=gray-blind
 
-The stages are `denoisekit.train.recipes.RECIPES` (README, "Pretrained weights"): one
-`denoisekit train CONFIG --out RUN` per stage, each starting from the previous stage's best
-checkpoint. A stage whose run folder has trained through its last epoch is skipped, and one
-that stopped partway goes on with --resume, so an interrupted chain picks up where it was.
-Stages run where `train.accelerator: auto` puts them: the last two stages of the blind models
-took minutes on an H100 and would take hours on a CPU. At the end it prints the
+The stages are `denoisekit.train.recipes.RECIPES` (docs/results/pretrained.md, "Stage by
+stage"): one `denoisekit train CONFIG --out RUN` per stage, each starting from the previous
+stage's best checkpoint. A stage whose run folder has trained through its last epoch is skipped,
+and one that stopped partway goes on with --resume, so an interrupted chain picks up where it
+was. Stages run where `train.accelerator: auto` puts them: the last two stages of the blind
+models took minutes on an H100 and would take hours on a CPU. At the end it prints the
 `export_pretrained.py` command that copies the result into the package. Runs to completion or
 stops at the first failing stage with its exit status.
 """

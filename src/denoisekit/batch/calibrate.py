@@ -44,7 +44,8 @@ _JPEG_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".jfif"}
 def compression_note(names: Sequence[str]) -> str | None:
     """A warning when some inputs are JPEG files, whose compression smooths and reshapes the
     noise the fit measures (`benchmarks/calibration.py --jpeg 95`: a a median 59-68% off on
-    colour photos, b 12-46% off on a gray chart; README)."""
+    colour photos, b 12-46% off on a gray chart; docs/results/calibration.md, "JPEG
+    shots")."""
     jpegs = [name for name in names if Path(name).suffix.lower() in _JPEG_SUFFIXES]
     if not jpegs:
         return None

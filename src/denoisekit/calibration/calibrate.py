@@ -86,12 +86,13 @@ class Calibration:
     `a_stderr`, `b_stderr`: standard errors: from the scatter of the bins about the line,
     and for single images at least the spread over refits on resampled regions
     (`bootstrap.py`), which carries texture that moves neighbouring bins together. Measured
-    on synthetic noise, errors / stderr have an RMS of 0.6-1.3 (README). `n_samples`: pixels
-    (per channel) whose statistics entered the fit; `n_bins`: intensity bins fitted;
-    `intensity_range`: the lowest and highest bin intensity used (the line is extrapolated
-    outside it); `residual`: RMS relative misfit of the bin variances about the line;
-    `rounding_step`: 1/255 when the values were 8-bit and the fit modelled their rounding, else
-    0; `bins`: per bin the observed mean and variance, pixel count and clipped fraction.
+    on synthetic noise, errors / stderr have an RMS of 0.6-1.3 (docs/results/calibration.md,
+    "Camera calibration accuracy"). `n_samples`: pixels (per channel) whose statistics entered
+    the fit; `n_bins`: intensity bins fitted; `intensity_range`: the lowest and highest bin
+    intensity used (the line is extrapolated outside it); `residual`: RMS relative misfit of the
+    bin variances about the line; `rounding_step`: 1/255 when the values were 8-bit and the fit
+    modelled their rounding, else 0; `bins`: per bin the observed mean and variance, pixel count
+    and clipped fraction.
     """
 
     a: float

@@ -10,7 +10,7 @@ reads at least `GRAY_JPEG_MIN_SIGMA` (a clean gray JPEG stays with gray-blind). 
 chosen on validation splits never trained on (CBSD432's for colour, Train400's for gray): no
 white Gaussian image from sigma 5/255 (colour) or 15/255 (gray) to 50/255 went to a camera
 model, which loses 0.4-3.3 dB there on average, while the camera noise where it gains does
-(README, "Which model `denoise` picks"). Only a blind call chooses: a given sigma or noise spec
+(docs/results/model-choice.md). Only a blind call chooses: a given sigma or noise spec
 says the noise is known, and the blind models take a known level.
 """
 
@@ -29,7 +29,7 @@ CAMERA_SHADOW_RATIO = 1.1
 # units): below it the JPEG carries no visible noise, and gray-camera, trained on noisy JPEGs
 # only, smooths real texture away. Gray camera noise is white (no mosaic), so even weak grain
 # reads above it; colour grain, spread by demosaicing, reads as low as clean JPEGs do, so colour
-# has no such floor (README, "Which model `denoise` picks").
+# has no such floor (docs/results/model-choice.md, "Gray, BSD68").
 GRAY_JPEG_MIN_SIGMA = 4 / 255
 # The camera model for gray (1) and colour (3) images.
 CAMERA_MODELS = {1: "gray-camera", 3: "color-camera"}

@@ -2,10 +2,11 @@
 
 A convolutional denoiser is close to, but not exactly, equivariant to quarter turns and flips,
 so its 8 outputs (each turned back) differ by small errors that partly cancel in the mean. It
-costs 8 forward passes for a small gain (README, "Self-ensemble": +0.07 dB on BSD68 and
-+0.10 dB on Set12 at sigma 25 for `gray-blind`, +0.11 dB on CBSD68 for `color-blind`). Ask for
-it by name: `gray-blind+x8` or `run/best.safetensors+x8` wherever a model or checkpoint is
-named (`load`, `denoise`, `evaluate`, `benchmark`).
+costs 8 forward passes for a small gain (+0.07 dB on BSD68 and +0.10 dB on Set12 at sigma 25
+for the three-stage `gray-blind`, +0.11 dB on CBSD68 for the three-stage `color-blind`; the
+shipped weights: docs/results/pretrained.md, "Self-ensemble (`+x8`)"). Ask for it by name:
+`gray-blind+x8` or `run/best.safetensors+x8` wherever a model or checkpoint is named (`load`,
+`denoise`, `evaluate`, `benchmark`).
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ when none is given.
 
 Only blind-spot models benefit: a network that saw `y` already used it, and `y - mu` is then
 correlated with the noise, so `p` would be wrong. The window is chosen on validation images
-(`DEFAULT_WINDOW`, see the README); `train.fusion_window` sets it per run, 0 turns it off.
+(`DEFAULT_WINDOW`, see docs/results/self-supervised.md); `train.fusion_window` sets it per run,
+0 turns it off.
 """
 
 from __future__ import annotations

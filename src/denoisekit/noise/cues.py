@@ -41,8 +41,8 @@ def grain_ratio(noisy: Tensor) -> Tensor:
     The ratio of `estimate_sigma_haar` one Haar scale down (on `haar_average`) to its reading
     at the finest scale. White noise reads the same at both scales (about 1; texture adds to
     the coarser reading, up to about 2 on photos with weak noise). Camera grain, spread over
-    neighbouring pixels by demosaicing, reads 2-3.5 one scale down (README, "Which model
-    `denoise` picks"). Images under 4x4 pixels, or with no noise at the finest scale, give 1.
+    neighbouring pixels by demosaicing, reads 2-3.5 one scale down (docs/results/model-choice.md,
+    "Colour, CBSD68"). Images under 4x4 pixels, or with no noise at the finest scale, give 1.
     """
     check_batch_shape(noisy)
     ones = torch.ones(noisy.shape[0])
@@ -70,7 +70,7 @@ def jpeg_grid(noisy: Tensor) -> Tensor:
     exactly 0, but only on its own block grid. This is the share of such zeroed coefficients on
     the best-scoring of the 64 grid offsets minus the median share over all offsets, so
     cropped JPEGs count and image content (which is the same on every offset) cancels. Read
-    on the luma of a centre crop of at most 512x512 pixels. Measured (README): white or camera
+    on the luma of a centre crop of at most 512x512 pixels. Measured: white or camera
     noise written as JPEG quality 80-90 scores 0.22-0.65; unJPEGed noise of std 5/255 or more
     at most 0.06, even on photos that were JPEG before the noise. Under 16x16 pixels: 0.
     """
@@ -110,8 +110,8 @@ def shadow_ratio(noisy: Tensor) -> Tensor:
     median(|HH|) / 0.6745 over the 2x2 blocks whose mean lies in the shadows (0.02-0.25), over
     the same in the mid-tones (0.35-0.8). White noise reads about 1 (weak noise over texture
     spreads it, 0.4-1.6 at sigma 5/255); camera-pipeline noise a median of 1.2-1.4 (0.7-2.2)
-    on Train400's validation images (README, "Which model `denoise` picks"). NaN when either
-    range holds fewer than 1000 blocks, or the mid-tones no noise at all.
+    on Train400's validation images (docs/results/model-choice.md, "Gray, BSD68"). NaN when
+    either range holds fewer than 1000 blocks, or the mid-tones no noise at all.
     """
     check_batch_shape(noisy)
     mean = noisy.detach().float().mean(dim=1, keepdim=True)

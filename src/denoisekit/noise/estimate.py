@@ -148,7 +148,8 @@ def estimate_sigma_pca(noisy: Tensor) -> Tensor:
     the image, where one threshold would keep only the quietest flat patches. Patches holding
     a value of exactly 0 or 1 (clipped) are left out while enough others remain. Per channel,
     then averaged. On BSD68 at sigma 5-50/255 it reads 0.5-1.0/255 high, against 0.7-2.3/255
-    for `estimate_sigma_haar` (README). Images under 14x14 pixels fall back to that estimator.
+    for `estimate_sigma_haar` (docs/results/noise-level.md, "σ estimators against the true σ").
+    Images under 14x14 pixels fall back to that estimator.
     Computed on the CPU in float32 (eigenvalues in float64), returned in the input's float
     dtype and on its device.
     """

@@ -1,13 +1,13 @@
 """How each shipped model was trained: its run configs in order, so one command retrains it.
 
-Every shipped weight file came out of several training stages (README, "Pretrained weights"),
-one run config per stage, each stage starting from the best weights of the one before.
-`RECIPES` lists them. `stage_commands` turns a recipe into `denoisekit train` argument lists
-that pass each stage the previous stage's checkpoint as `train.init`, so the chain retrains
-from scratch instead of from whatever weights are shipped at the time (the configs of the
-camera models name the shipped `gray-blind` / `color-blind`). `stage_state` says whether a
-stage's run folder is finished, half done or not started, so an interrupted chain resumes.
-`benchmarks/train_pretrained.py` runs a recipe (`make weights MODEL=gray-blind`).
+Every shipped weight file came out of several training stages (docs/results/pretrained.md,
+"Stage by stage"), one run config per stage, each stage starting from the best weights of the
+one before. `RECIPES` lists them. `stage_commands` turns a recipe into `denoisekit train`
+argument lists that pass each stage the previous stage's checkpoint as `train.init`, so the
+chain retrains from scratch instead of from whatever weights are shipped at the time (the
+configs of the camera models name the shipped `gray-blind` / `color-blind`). `stage_state` says
+whether a stage's run folder is finished, half done or not started, so an interrupted chain
+resumes. `benchmarks/train_pretrained.py` runs a recipe (`make weights MODEL=gray-blind`).
 """
 
 from __future__ import annotations
