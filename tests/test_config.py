@@ -3,11 +3,14 @@ from pathlib import Path
 import pytest
 
 from denoisekit.config import (
+    DEFAULT_LR,
+    INIT_LR,
     RunConfig,
     apply_overrides,
     from_dict,
     load_experiment_config,
     load_run_config,
+    resolve_lr,
     save_yaml,
     to_dict,
 )
@@ -23,6 +26,18 @@ def test_defaults_yaml_and_overrides(tmp_path):
     assert config.model.kwargs == {"base_channels": 16}
     assert config.seed == 7
     assert config.train.batch_size == RunConfig().train.batch_size
+
+
+def test_an_unset_learning_rate_resolves_by_whether_the_run_starts_from_weights():
+    unset = load_run_config(None, ["train.epochs=1"])
+    assert unset.train.lr is None  # unset until the run starts: then it is known
+    assert resolve_lr(unset).train.lr == DEFAULT_LR
+    assert unset.train.lr is None  # a copy: the caller's config is left as it was
+    tuned = load_run_config(None, ["train.epochs=1"], init="gray-blind")
+    assert resolve_lr(tuned).train.lr == INIT_LR < DEFAULT_LR
+    given = load_run_config(None, ["train.lr=0.002"], init="gray-blind")
+    assert resolve_lr(given).train.lr == 0.002
+    assert resolve_lr(load_run_config(None, ["train.lr=null"])).train.lr == DEFAULT_LR
 
 
 def test_init_without_a_model_trains_the_architecture_of_those_weights(tmp_path):

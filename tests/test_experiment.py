@@ -21,6 +21,11 @@ def test_finished_run_still_matches_after_new_config_keys(tmp_path):
     # the thread count is how fast it trained, not what: still the same run
     faster = load_run_config(None, ["model.name=unet", "train.epochs=3", "train.num_threads=2"])
     assert _saved_epoch(faster, tmp_path) == 3
+    # training saves the rate it resolved: an unset one is still the same run
+    saved["train"]["lr"] = 1e-3
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(saved))
+    assert run.train.lr is None and _saved_epoch(run, tmp_path) == 3
+    saved["train"]["lr"] = None
     saved["train"]["removed_key"] = 1
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(saved))
     assert _saved_epoch(run, tmp_path) == 0

@@ -64,11 +64,17 @@ class NoiseConfig:
     storage: str | None = None
 
 
+# The learning rate a run gets when `train.lr` is not set (`resolve_lr`): DEFAULT_LR from
+# scratch; INIT_LR from weights (`train.init`), which DEFAULT_LR wrecks in a few steps.
+DEFAULT_LR = 1e-3
+INIT_LR = 1e-4  # measured safe: `train --init color-blind` on embedded, AMD EPYC, 2026-12-05
+
+
 @dataclass
 class TrainConfig:
     epochs: int = 10
     batch_size: int = 32
-    lr: float = 1e-3
+    lr: float | None = None  # None: DEFAULT_LR, or INIT_LR for a run that starts from `init`
     loss: str = "l1"  # l1 | mse | bce | charbonnier | ssim-l1
     optimizer: str = "adam"  # adam | adamw
     weight_decay: float = 0.0
@@ -109,6 +115,16 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     seed: int = 0
     name: str | None = None
+
+
+def resolve_lr(config: RunConfig) -> RunConfig:
+    """`config` with `train.lr` filled in when it was left unset (None): `INIT_LR` when the run
+    starts from weights (`train.init`), else `DEFAULT_LR`. A given rate is kept. Training
+    calls this first, so the rate a run used is the one in its saved config.yaml."""
+    if config.train.lr is not None:
+        return config
+    lr = INIT_LR if config.train.init else DEFAULT_LR
+    return dataclasses.replace(config, train=dataclasses.replace(config.train, lr=lr))
 
 
 @dataclass

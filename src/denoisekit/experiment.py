@@ -16,7 +16,15 @@ import numpy as np
 import torch
 
 from .checkpoints.checkpoint import load_checkpoint, read_meta
-from .config import ExperimentConfig, RunConfig, from_dict, read_yaml, save_yaml, to_dict
+from .config import (
+    ExperimentConfig,
+    RunConfig,
+    from_dict,
+    read_yaml,
+    resolve_lr,
+    save_yaml,
+    to_dict,
+)
 from .errors import ConfigError
 from .evaluate import evaluate_pairs, make_noisy_pairs, protocol
 from .files import atomic_path, atomic_write_json, output_folder
@@ -38,6 +46,8 @@ def _saved_epoch(run: RunConfig, run_dir: Path) -> int:
         previous = from_dict(RunConfig, read_yaml(saved))
     except ConfigError:  # a key that no longer exists: not this config
         return 0
+    # config.yaml holds the learning rate the run resolved (an unset one: its default)
+    previous, run = resolve_lr(previous), resolve_lr(run)
     # the thread count changes how fast a run trains, not what it learns
     threads = replace(previous.train, num_threads=run.train.num_threads)
     if replace(previous, train=threads) != run:
@@ -165,7 +175,7 @@ def run_experiment(
             "loss": run.train.loss,
             "objective": run.train.objective,
             "noise_level": level,
-            "lr": run.train.lr,
+            "lr": resolve_lr(run).train.lr,  # the rate it trained with
             "params": meta.get("params"),
             "epochs": run.train.epochs,
             "best_epoch": meta.get("epoch"),

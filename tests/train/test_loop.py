@@ -151,3 +151,89 @@ def test_stop_after_ends_the_run_on_the_full_schedule_and_resume_goes_on(tmp_pat
     assert rates("cut") == pytest.approx(rates("full"), rel=1e-9)
     with pytest.raises(ConfigError, match="stop_after must be from 1 to train.epochs .3."):
         train(_config(gray_folder, "train.epochs=3", "train.stop_after=4"), tmp_path / "x")
+
+
+def _rows(run):
+    import csv
+
+    with open(run / "metrics.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_fine_tuning_validates_its_start_as_epoch_0_and_keeps_it_unless_beaten(
+    tmp_path, gray_folder
+):
+    start = train(_config(gray_folder, "train.epochs=2"), tmp_path / "start", progress=False)
+    init = f"train.init={start.out_dir / 'last.safetensors'}"
+    # a rate far too high for fine-tuning: the one trained epoch ends worse than the start
+    result = train(_config(gray_folder, init, "train.lr=0.3"), tmp_path / "run", progress=False)
+    rows = _rows(result.out_dir)
+    assert [row["epoch"] for row in rows] == ["0", "1"]
+    assert rows[0]["train_loss"] == rows[0]["lr"] == "" and rows[1]["train_loss"] != ""
+    # epoch 0 scores the starting weights: the same images and noise as the run they came from
+    assert float(rows[0]["val_psnr"]) == pytest.approx(start.history[-1]["val_psnr"], abs=1e-6)
+    assert float(rows[1]["val_psnr"]) < float(rows[0]["val_psnr"])
+    assert result.best_epoch == 0 and result.best_val_psnr == pytest.approx(
+        float(rows[0]["val_psnr"])
+    )
+    best, meta = load_checkpoint(result.best_path)
+    started = load_checkpoint(start.out_dir / "last.safetensors")[0].state_dict()
+    assert meta["epoch"] == 0
+    for key, value in started.items():
+        assert torch.equal(best.state_dict()[key], value), key
+
+    # an epoch that beats the start replaces it
+    better = train(_config(gray_folder, init, "train.lr=1e-3"), tmp_path / "b", progress=False)
+    psnr = [row["val_psnr"] for row in better.history]
+    assert psnr[1] > psnr[0] and better.best_epoch == 1
+
+
+def test_a_fine_tuning_run_resumes_without_a_second_epoch_0(tmp_path, gray_folder):
+    start = train(_config(gray_folder, "train.epochs=2"), tmp_path / "start", progress=False)
+    init = f"train.init={start.out_dir / 'last.safetensors'}"
+    # too high a rate (as above): the start stays best, also across the restart
+    cut = _config(gray_folder, init, "train.lr=0.3", "train.epochs=2", "train.stop_after=1")
+    train(cut, tmp_path / "cut", progress=False)
+    cut.train.stop_after = None
+    resumed = train(cut, tmp_path / "cut", resume=True, progress=False)
+    rows = _rows(tmp_path / "cut")
+    assert [row["epoch"] for row in rows] == ["0", "1", "2"]
+    assert [row["epoch"] for row in resumed.history] == [0, 1, 2]
+    psnr = [float(row["val_psnr"]) for row in rows]
+    assert max(psnr[1:]) < psnr[0]
+    # a resume that forgot the best would have saved epoch 2 as best
+    assert resumed.best_epoch == 0 and resumed.best_val_psnr == pytest.approx(psnr[0])
+    assert load_checkpoint(resumed.best_path)[1]["epoch"] == 0
+
+
+def test_an_unset_learning_rate_is_lower_from_init_and_saved_resolved(tmp_path, gray_folder):
+    import yaml
+
+    from denoisekit.config import DEFAULT_LR, INIT_LR
+
+    assert INIT_LR < DEFAULT_LR
+    scratch = train(_config(gray_folder), tmp_path / "scratch", progress=False)
+    init = f"train.init={scratch.out_dir / 'last.safetensors'}"
+    tuned = train(_config(gray_folder, init), tmp_path / "tuned", progress=False)
+    given = train(_config(gray_folder, init, "train.lr=2e-3"), tmp_path / "given", progress=False)
+    for run, lr in ((scratch, DEFAULT_LR), (tuned, INIT_LR), (given, 2e-3)):
+        saved = yaml.safe_load((run.out_dir / "config.yaml").read_text())
+        assert saved["train"]["lr"] == pytest.approx(lr)
+        # one epoch of a one-epoch cosine ends at a hundredth of the rate
+        assert run.history[-1]["lr"] == pytest.approx(lr / 100)
+
+
+def test_growing_validates_the_grown_network_as_epoch_0(tmp_path, gray_folder):
+    small = {"in_channels": 1, "channels": [4, 8], "blocks": 1}
+    model = ["model.name=drunet", f"model.kwargs={small}"]
+    start = train(_config(gray_folder, *model), tmp_path / "small", progress=False)
+    grow = [
+        "model.name=drunet",
+        f"model.kwargs={ {**small, 'blocks': 2} }",
+        f"train.init={start.out_dir / 'last.safetensors'}",
+        "train.grow=true",
+    ]
+    grown = train(_config(gray_folder, *grow), tmp_path / "grown", progress=False)
+    # the new blocks start as the identity: the grown network scores what the small one did
+    assert grown.history[0]["epoch"] == 0
+    assert grown.history[0]["val_psnr"] == pytest.approx(start.history[-1]["val_psnr"], abs=1e-4)

@@ -186,6 +186,10 @@ def test_fine_tune_from_init_with_a_self_supervised_objective(tmp_path, one_thre
         "train.lr=1e-12",
     )
     result = train(config, tmp_path / "run", progress=False)
+    # the start, validated by the objective's loss (no clean images) before the first step
+    first = result.history[0]
+    assert first["epoch"] == 0 and first["train_loss"] is None and first["val_psnr"] is None
+    assert math.isfinite(first["val_loss"]) and result.best_val_loss <= first["val_loss"]
     model, _ = load_checkpoint(result.best_path, fusion=False)  # the network, not the wrapper
     for key, value in start.state_dict().items():
         assert torch.allclose(model.state_dict()[key], value, atol=1e-6), key

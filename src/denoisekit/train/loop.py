@@ -29,7 +29,7 @@ from ..checkpoints.checkpoint import (
     read_meta,
     save_checkpoint,
 )
-from ..config import RunConfig, TrainConfig, save_yaml, to_dict
+from ..config import RunConfig, TrainConfig, resolve_lr, save_yaml, to_dict
 from ..errors import ConfigError, DataError
 from ..evaluate import evaluate_pairs, make_noisy_pairs
 from ..files import atomic_write_text, output_folder
@@ -121,6 +121,9 @@ def train(
     `datasets` may pass already loaded (train, val) ImageSets, so an experiment with several
     models reads its images once. Without clean validation images (self-supervised objectives
     on noisy photos) the best epoch is the one with the lowest objective loss on validation.
+    A run that starts from weights (`train.init`, grown ones too) validates them before the
+    first step as epoch 0 (a metrics.csv row with empty train_loss and lr) and saves them as
+    best, so best.* is never worse on validation than the weights the run started from.
     """
     from lightning_fabric import Fabric
     from tqdm import tqdm
@@ -128,6 +131,7 @@ def train(
     from ..data.patches import augment
 
     out_dir = output_folder(out_dir)
+    config = resolve_lr(config)  # an unset train.lr: lower when starting from weights
     t = config.train
     if t.epochs < 1 or t.batch_size < 1 or t.lr <= 0:
         raise ConfigError("train.epochs and train.batch_size must be >= 1 and train.lr > 0")
@@ -260,6 +264,64 @@ def train(
             f"precision {precision}{', channels_last' if channels_last else ''}",
             flush=True,
         )
+
+    def finish_epoch(epoch: int, epoch_start: float, train_loss: float | None) -> None:
+        """Validate, add the epoch's row to the history, keep the best, save, report."""
+        nonlocal best_epoch, best_loss, best_psnr, elapsed
+        if eval_noise:
+            val_loss, val_psnr, val_ssim = _validate(
+                val_model, val_pairs, loss_fn, t, fabric.device
+            )
+        else:  # PSNR/SSIM need clean images: left empty in metrics.csv
+            val_loss = validation_loss(raw_model, objective, val_views, config.seed)
+            val_psnr = val_ssim = None
+        elapsed += time.perf_counter() - epoch_start
+        row = {
+            "epoch": epoch,
+            "train_loss": train_loss,
+            "val_loss": val_loss,
+            "val_psnr": val_psnr,
+            "val_ssim": val_ssim,
+            "lr": optimizer.param_groups[0]["lr"] if epoch else None,  # epoch 0: no step yet
+            "seconds": round(elapsed, 2),
+        }
+        history.append(row)
+        # strictly better: the starting weights (epoch 0) stay best until an epoch beats them
+        improved = val_psnr > best_psnr if eval_noise else val_loss < best_loss
+        if improved:
+            best_epoch, best_loss = epoch, val_loss
+            best_psnr = val_psnr if eval_noise else -math.inf
+        if fabric.is_global_zero:
+            meta = {
+                **base_meta,
+                "epoch": epoch,
+                "metrics": {k: row[k] for k in ("val_loss", "val_psnr", "val_ssim")},
+                "history": history,
+                "best_epoch": best_epoch,
+                "best_val_psnr": best_psnr if eval_noise else None,
+                "best_val_loss": best_loss,
+                "train_seconds": elapsed,
+            }
+            if improved:
+                save_checkpoint(out_dir / "best", raw_model, meta)
+            save_checkpoint(
+                out_dir / "last", raw_model, meta, optimizer=optimizer, scheduler=scheduler
+            )
+            _write_history(out_dir / "metrics.csv", history)
+            if progress:
+                scores = f" PSNR {val_psnr:.2f} SSIM {val_ssim:.4f}" if eval_noise else ""
+                trained = "starting weights" if train_loss is None else f"train {train_loss:.4g}"
+                print(
+                    f"{config.name or config.model.name} epoch {epoch}/{t.epochs}: "
+                    f"{trained} val {val_loss:.4g}{scores} ({elapsed:.0f}s)",
+                    flush=True,
+                )
+        fabric.barrier()
+
+    if t.init and not resume:
+        # Epoch 0: the weights the run starts from (grown ones too), validated before any
+        # step and saved as best, so training keeps them unless an epoch beats them.
+        finish_epoch(0, time.perf_counter(), None)
     for epoch in range(start_epoch, t.last_epoch + 1):
         epoch_start = time.perf_counter()
         model.train()
@@ -310,57 +372,7 @@ def train(
         bar.close()
         _check_finite(running, epoch)
         train_loss = running.item() / max(count, 1)
-
-        if eval_noise:
-            val_loss, val_psnr, val_ssim = _validate(
-                val_model, val_pairs, loss_fn, t, fabric.device
-            )
-        else:  # PSNR/SSIM need clean images: left empty in metrics.csv
-            val_loss = validation_loss(raw_model, objective, val_views, config.seed)
-            val_psnr = val_ssim = None
-        elapsed += time.perf_counter() - epoch_start
-        row = {
-            "epoch": epoch,
-            "train_loss": train_loss,
-            "val_loss": val_loss,
-            "val_psnr": val_psnr,
-            "val_ssim": val_ssim,
-            "lr": optimizer.param_groups[0]["lr"],
-            "seconds": round(elapsed, 2),
-        }
-        history.append(row)
-        if eval_noise:
-            improved = val_psnr > best_psnr
-        else:
-            improved = val_loss < best_loss
-        if improved:
-            best_epoch, best_loss = epoch, val_loss
-            best_psnr = val_psnr if eval_noise else -math.inf
-        if fabric.is_global_zero:
-            meta = {
-                **base_meta,
-                "epoch": epoch,
-                "metrics": {k: row[k] for k in ("val_loss", "val_psnr", "val_ssim")},
-                "history": history,
-                "best_epoch": best_epoch,
-                "best_val_psnr": best_psnr if eval_noise else None,
-                "best_val_loss": best_loss,
-                "train_seconds": elapsed,
-            }
-            if improved:
-                save_checkpoint(out_dir / "best", raw_model, meta)
-            save_checkpoint(
-                out_dir / "last", raw_model, meta, optimizer=optimizer, scheduler=scheduler
-            )
-            _write_history(out_dir / "metrics.csv", history)
-            if progress:
-                scores = f" PSNR {val_psnr:.2f} SSIM {val_ssim:.4f}" if eval_noise else ""
-                print(
-                    f"{config.name or config.model.name} epoch {epoch}/{t.epochs}: "
-                    f"train {train_loss:.4g} val {val_loss:.4g}{scores} ({elapsed:.0f}s)",
-                    flush=True,
-                )
-        fabric.barrier()
+        finish_epoch(epoch, epoch_start, train_loss)
 
     return TrainResult(
         out_dir=out_dir,
