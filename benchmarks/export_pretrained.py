@@ -21,7 +21,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from denoisekit.benchmark import run_benchmark
+from denoisekit.benchmark import BenchmarkProtocol, run_benchmark
 from denoisekit.checkpoints.checkpoint import read_meta
 from denoisekit.checkpoints.pretrained import pretrained_names, weights_dir
 from denoisekit.data import load_dataset
@@ -42,9 +42,11 @@ def steps_per_epoch(config: dict) -> int:
 
 
 def measure(best: Path, sets: str) -> dict:
-    """Mean PSNR / SSIM per set and sigma under the default benchmark protocol."""
+    """Mean PSNR / SSIM per set and sigma under the default benchmark protocol, in fp32 on the
+    CPU (as the shipped figures were measured)."""
+    protocol = BenchmarkProtocol(precision="fp32", device="cpu")
     with tempfile.TemporaryDirectory() as tmp:
-        summary = run_benchmark(str(best), sets, "15,25,50", tmp, log=print)
+        summary = run_benchmark(str(best), sets, "15,25,50", tmp, protocol=protocol, log=print)
     label = next(iter(summary["methods"]))
     return {
         set_name: {
@@ -64,7 +66,14 @@ def measure_blind(best: Path, specs: list[str], data: str) -> dict:
     for spec in specs:
         with tempfile.TemporaryDirectory() as tmp:
             result = evaluate_checkpoint(
-                str(best), data, spec, tmp, split="all", noise_level="auto"
+                str(best),
+                data,
+                spec,
+                tmp,
+                split="all",
+                noise_level="auto",
+                precision="fp32",
+                device="cpu",
             )
         psnr = result["summary"]["psnr"]["mean"]
         out[f"{data} {spec}, blind"] = round(psnr, 2)

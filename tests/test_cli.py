@@ -1,4 +1,5 @@
-"""Bad input: one line naming the problem, exit 2, no traceback, no partial outputs."""
+"""Bad input: one line naming the problem, exit 1 (2 for usage), no traceback, no partial
+outputs."""
 
 import subprocess
 import sys
@@ -65,7 +66,7 @@ def test_models_lists_registered_models(capsys):
 )
 def test_bad_input_is_one_line(tmp_path, capsys, argv, needle):
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
-    assert main(argv) == 2
+    assert main(argv) == 1
     assert needle in _error_line(capsys)
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
 
@@ -73,7 +74,7 @@ def test_bad_input_is_one_line(tmp_path, capsys, argv, needle):
 def test_empty_folder(tmp_path, capsys):
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert main(["train", "--out", str(tmp_path / "o"), "--set", f"data.train={empty}"]) == 2
+    assert main(["train", "--out", str(tmp_path / "o"), "--set", f"data.train={empty}"]) == 1
     assert "no images" in _error_line(capsys)
 
 
@@ -91,8 +92,13 @@ def test_denoise_refuses_to_overwrite_input(tmp_path, capsys):
         create_model("autoencoder-seed", base_channels=4),
         {"model": "autoencoder-seed", "kwargs": {"base_channels": 4}},
     )
-    assert main(["denoise", str(img), str(img), "--checkpoint", str(tmp_path / "m")]) == 2
-    assert "input" in _error_line(capsys)
+    argv = ["denoise", str(img), str(img), "--checkpoint", str(tmp_path / "m")]
+    assert main(argv) == 2  # the last positional is an existing file: refused, use -o
+    assert "-o" in _error_line(capsys)
+    assert main([*argv, "--overwrite"]) == 1  # allowed to replace a file, but not an input
+    assert "is an input" in _error_line(capsys)
+    assert main(["denoise", str(img), "-o", str(img), "--checkpoint", str(tmp_path / "m")]) == 1
+    assert "is an input" in _error_line(capsys)
     assert img.read_bytes() == before
 
 
@@ -111,7 +117,7 @@ def test_subprocess_exit_code_and_no_traceback(tmp_path):
         capture_output=True,
         text=True,
     )
-    assert proc.returncode == 2
+    assert proc.returncode == 1
     assert "Traceback" not in proc.stderr and "train.epochs" in proc.stderr
 
 
@@ -134,7 +140,7 @@ def test_corrupt_image_named_or_skipped(tmp_path, capsys):
         "--set",
         "model.kwargs.base_channels=4",
     ]
-    assert main(argv) == 2
+    assert main(argv) == 1
     assert "broken.png" in _error_line(capsys)
     assert not (tmp_path / "o").exists()
     assert main(argv + ["--skip-bad"]) == 0
@@ -179,7 +185,6 @@ _OK = ["denoise", "{tmp}/ok.png", "-o", "{tmp}/o/x.png"]
         (_OK + ["--model", "median", "--tile", "16", "--overlap", "16"], "overlap"),
         (_OK + ["--model", "median", "--format", "gif"], "'gif'"),
         (["denoise", "{tmp}/ok.png", "-o", "{tmp}/o/x.gif", "--model", "median"], "x.gif"),
-        (["denoise", "{tmp}/ok.png", "--model", "median"], "-o OUTPUT"),
         (
             ["denoise", "{tmp}/ok.png", "{tmp}/./ok.png", "-o", "{tmp}/o", "--model", "median"],
             "both",
@@ -189,7 +194,7 @@ _OK = ["denoise", "{tmp}/ok.png", "-o", "{tmp}/o/x.png"]
 def test_denoise_bad_input_is_one_line(denoise_inputs, capsys, argv, needle):
     tmp = denoise_inputs
     argv = [a.replace("{tmp}", str(tmp)) for a in argv]
-    assert main(argv) == 2
+    assert main(argv) == 1
     assert needle in _error_line(capsys)
     assert not (tmp / "o").exists() or not any((tmp / "o").iterdir())
 
@@ -204,7 +209,7 @@ def test_denoise_unknown_pretrained_name_lists_close_names(denoise_inputs, capsy
         denoise_inputs / "weights" / "gray-blind", model, {"model": "unet", "kwargs": kwargs}
     )
     argv = [a.replace("{tmp}", str(denoise_inputs)) for a in _OK + ["--model", "gray-blnd"]]
-    assert main(argv) == 2
+    assert main(argv) == 1
     assert "did you mean gray-blind" in _error_line(capsys)
 
 
@@ -213,7 +218,7 @@ def test_denoise_refuses_output_folder_equal_to_input_folder(denoise_inputs, cap
     folder.mkdir()
     (folder / "a.png").write_bytes((denoise_inputs / "ok.png").read_bytes())
     before = (folder / "a.png").read_bytes()
-    assert main(["denoise", str(folder), "-o", str(folder), "--model", "median"]) == 2
+    assert main(["denoise", str(folder), "-o", str(folder), "--model", "median"]) == 1
     assert "is an input" in _error_line(capsys)
     assert (folder / "a.png").read_bytes() == before and len(list(folder.iterdir())) == 1
 
@@ -264,7 +269,7 @@ _EVAL = ["evaluate", "--checkpoint", "gray-blind", "--data", "set12", "--noise",
 def test_more_bad_input_is_one_line(odd_files, capsys, argv, needle):
     before = (odd_files / "photo.png").read_bytes()
     argv = [a.replace("{tmp}", str(odd_files)) for a in argv]
-    assert main(argv) == 2
+    assert main(argv) == 1
     assert needle in _error_line(capsys)
     assert not (odd_files / "o").exists()
     assert (odd_files / "photo.png").read_bytes() == before
@@ -285,7 +290,7 @@ def test_checkpoint_json_that_cannot_build_its_model(tmp_path, capsys):
     argv += ["--noise", "gaussian:0.1", "--out", str(tmp_path / "o")]
     for kwargs, needle in (("x", "'kwargs' must map"), ({"depth": 2, "wings": 1}, "wings")):
         (tmp_path / "m.json").write_text(json.dumps({**meta, "kwargs": kwargs}))
-        assert main(argv) == 2
+        assert main(argv) == 1
         assert needle in _error_line(capsys)
     assert not (tmp_path / "o").exists()
 

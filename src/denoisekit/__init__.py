@@ -28,7 +28,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'denoisekit' has no attribute {name!r}")
 
 
-def load(source, *, precision=None):
+def load(source, *, precision=None, device=None):
     """A model ready to denoise: `denoisekit.load("gray-blind")`.
 
     `source`: a pretrained name (listed by `denoisekit models`), a classical filter name
@@ -36,11 +36,13 @@ def load(source, *, precision=None):
     `nn.Module`. Returns a `LoadedDenoiser`: `.denoise(image, sigma=None, tile=512, overlap=32)`,
     `.model` (the nn.Module), `.info` (its metadata). `precision`: "fp32" (the default), "bf16"
     or "auto" (bf16 where the CPU/GPU computes it natively: about 2.3x faster on such a CPU, at
-    0.001 dB; what `denoisekit denoise` uses).
+    0.001 dB; what `denoisekit denoise` uses). `device`: "auto" (a CUDA GPU when torch sees one,
+    else the CPU; the default for names and paths), "cpu", "cuda" or "cuda:N"; an `nn.Module`
+    given without one stays where it is.
     """
     from .inference import load as _load
 
-    return _load(source, precision=precision)
+    return _load(source, precision=precision, device=device)
 
 
 def denoise(
@@ -52,6 +54,7 @@ def denoise(
     overlap: int = 32,
     strength: float = 1.0,
     precision: str | None = None,
+    device: str | None = None,
     progress=None,
 ):
     """Denoise one image: an array (HW/HWC, uint8/uint16/float) or a tensor ((C,H,W)/(B,C,H,W)).
@@ -62,9 +65,9 @@ def denoise(
     grain or JPEG and no `sigma` is given (`inference/choose.py`). `sigma`: noise std in [0, 1]
     units, or None to estimate it (noise-aware models only). `tile`/`overlap`: tiled inference
     in pixels (None: whole image). `strength`: factor on the noise level the model gets,
-    estimated or given (0.7 keeps more detail, 1.5 smooths more). `precision`: see `load`.
-    `progress`: a callable, called as `progress(done, total)` after each tile, e.g. to draw a
-    bar for a large image.
+    estimated or given (0.7 keeps more detail, 1.5 smooths more). `precision`, `device`: see
+    `load` (the result comes back on the image's device). `progress`: a callable, called as
+    `progress(done, total)` after each tile, e.g. to draw a bar for a large image.
     """
     from .inference import denoise as _denoise
 
@@ -76,5 +79,6 @@ def denoise(
         overlap=overlap,
         strength=strength,
         precision=precision,
+        device=device,
         progress=progress,
     )

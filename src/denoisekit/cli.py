@@ -1,6 +1,7 @@
 """The `denoisekit` command: parse arguments, call library functions, print results.
 
-Errors a user can fix print one line and exit 2; `--debug` shows the traceback instead.
+Errors a user can fix print one line and exit 1 (`--debug` shows the traceback instead); usage
+errors exit 2, as argparse's do; a run that skipped some inputs exits 3 (`cli_parser.EPILOG`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,13 @@ import sys
 from pathlib import Path
 
 from .cli_parser import build_parser
+from .errors import DenoiseKitError
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+
+
+class UsageError(DenoiseKitError):
+    """A command line that parses but cannot be run as written (exit 2)."""
 
 
 def _overrides(args: argparse.Namespace) -> list[str]:
@@ -104,6 +112,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         resize=args.resize,
         batch_size=args.batch_size,
         skip_bad=args.skip_bad,
+        precision=args.precision,
+        device=args.device,
         progress=_progress(args),
     )
     s, n = result["summary"], result["noisy_summary"]
@@ -114,6 +124,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         f"(noisy {n['psnr']['mean']:.2f}), SSIM {s['ssim']['mean']:.4f} "
         f"(noisy {n['ssim']['mean']:.4f}); wrote {Path(args.out) / 'summary.json'}"
     )
+    return EXIT_PARTIAL if result["skipped"] else EXIT_OK
 
 
 def _cmd_experiment(args: argparse.Namespace) -> None:
@@ -129,18 +140,33 @@ def _cmd_experiment(args: argparse.Namespace) -> None:
 def _cmd_report(args: argparse.Namespace) -> None:
     from .report import write_report
 
-    print(f"report: {write_report(args.dir)}")
+    if args.dir and args.out and Path(args.dir) != Path(args.out):
+        raise UsageError(f"two folders given ({args.dir} and -o {args.out}); give one")
+    if not (args.dir or args.out):
+        raise UsageError("no folder given; write denoisekit report FOLDER")
+    print(f"report: {write_report(args.dir or args.out)}")
 
 
-def _cmd_denoise(args: argparse.Namespace) -> None:
+def _inputs_and_output(args: argparse.Namespace) -> tuple[list[str], str]:
+    """INPUT... and the output of `denoise` / `noise`: -o, else the last INPUT (`denoise IN
+    OUT`, as before -o existed), which may not be an existing file unless --overwrite."""
+    if args.out is not None:
+        return args.inputs, args.out
+    *inputs, output = args.inputs
+    if not inputs:
+        raise UsageError(f"no output given; write denoisekit {args.command} INPUT... -o OUTPUT")
+    if Path(output).is_file() and not args.overwrite:
+        raise UsageError(
+            f"{output} exists: without -o the last INPUT is the output and would be "
+            f"overwritten; name the output with -o (or add --overwrite to replace {output})"
+        )
+    return inputs, output
+
+
+def _cmd_denoise(args: argparse.Namespace) -> int:
     from .batch.denoise import denoise_paths
-    from .errors import ConfigError
 
-    inputs, output = args.inputs, args.output
-    if output is None:  # `denoise IN OUT`, as before -o existed
-        if len(inputs) < 2:
-            raise ConfigError("no output given; write denoisekit denoise INPUT... -o OUTPUT")
-        inputs, output = inputs[:-1], inputs[-1]
+    inputs, output = _inputs_and_output(args)
     summary = denoise_paths(
         inputs,
         output,
@@ -151,6 +177,7 @@ def _cmd_denoise(args: argparse.Namespace) -> None:
         overlap=args.overlap,
         strength=args.strength,
         precision=args.precision,
+        device=args.device,
         fmt=args.format,
         keep_metadata=not args.strip_metadata,
         allow_large=args.allow_large,
@@ -163,15 +190,16 @@ def _cmd_denoise(args: argparse.Namespace) -> None:
     for note in (*summary.channel_notes, summary.choice_note):
         if note:
             print(f"note: {note}", file=sys.stderr)
-    _print_files_summary(summary, ", ".join(summary.models))
+    return _print_files_summary(summary, ", ".join(summary.models))
 
 
-def _cmd_noise(args: argparse.Namespace) -> None:
+def _cmd_noise(args: argparse.Namespace) -> int:
     from .batch.noise import noise_paths
 
+    inputs, output = _inputs_and_output(args)
     summary = noise_paths(
-        args.inputs,
-        args.output,
+        inputs,
+        output,
         args.noise,
         seed=args.seed,
         fmt=args.format,
@@ -179,12 +207,13 @@ def _cmd_noise(args: argparse.Namespace) -> None:
         allow_large=args.allow_large,
         progress=_progress(args),
     )
-    _print_files_summary(summary, f"{summary.spec}, seed {args.seed}")
+    return _print_files_summary(summary, f"{summary.spec}, seed {args.seed}")
 
 
-def _print_files_summary(summary, what: str) -> None:
+def _print_files_summary(summary, what: str) -> int:
     """The line `denoise` and `noise` end with (files, megapixels, seconds, output), then the
-    files that could not be processed, one per line, and an error if there were any."""
+    files that could not be processed, one per line, and a warning (exit 3) if there were any;
+    an error when nothing could be written."""
     from .errors import DataError
 
     if summary.files == 0 and len(summary.failed) == 1:  # one input, and it failed
@@ -196,9 +225,14 @@ def _print_files_summary(summary, what: str) -> None:
     )
     for failure in summary.failed:
         print(f"skipped {failure.path}: {failure.reason}", file=sys.stderr)
-    if summary.failed:
-        n = len(summary.failed)
-        raise DataError(f"{n} input file{'s' if n != 1 else ''} skipped (listed above)")
+    n = len(summary.failed)
+    skipped = f"{n} input file{'s' if n != 1 else ''} skipped (listed above)"
+    if n and summary.files == 0:
+        raise DataError(f"no file written: {skipped}")
+    if n:
+        print(f"denoisekit: warning: {skipped}", file=sys.stderr)
+        return EXIT_PARTIAL
+    return EXIT_OK
 
 
 def _cmd_benchmark(args: argparse.Namespace) -> None:
@@ -213,6 +247,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> None:
         precision=args.precision,
         threads=args.threads,
         blind=args.sigma_auto,
+        device=args.device,
     )
     summary = run_benchmark(
         args.models,
@@ -226,7 +261,14 @@ def _cmd_benchmark(args: argparse.Namespace) -> None:
         skip_bad=args.skip_bad,
     )
     minutes = summary.get("seconds_total", 0.0) / 60
-    print(f"wrote {Path(args.out) / 'table.md'} ({minutes:.1f} min)")
+    machine = summary["machine"]
+    ran = f"networks in {machine['precision_networks']} on {machine['device_networks']}"
+    print(f"wrote {Path(args.out) / 'table.md'} ({minutes:.1f} min; {ran})")
+    skipped = sum(entry["skipped"] for entry in summary["datasets"].values())
+    if skipped:
+        print(f"denoisekit: warning: {skipped} unreadable images skipped", file=sys.stderr)
+        return EXIT_PARTIAL
+    return EXIT_OK
 
 
 def _cmd_demo(args: argparse.Namespace) -> None:
@@ -239,6 +281,8 @@ def _cmd_demo(args: argparse.Namespace) -> None:
         model=args.model,
         classical=args.classical,
         limit=args.limit,
+        precision=args.precision,
+        device=args.device,
         progress=_progress(args),
     )
     print(f"report: {report}")
@@ -272,27 +316,25 @@ VERBS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .errors import DenoiseKitError
-
+    """Run one command; returns the exit code (argparse exits 2 itself on a bad command line)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        VERBS[args.command](args)
+        return VERBS[args.command](args) or EXIT_OK
     except DenoiseKitError as e:
         if args.debug:
             raise
         print(f"denoisekit: error: {e}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE if isinstance(e, UsageError) else EXIT_ERROR
     except OSError as e:  # a path the run cannot write (a file where a folder must be, ...)
         if args.debug:
             raise
         where = f": {e.filename}" if e.filename else ""
         print(f"denoisekit: error: {e.strerror or e}{where}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("denoisekit: interrupted", file=sys.stderr)
         return 130
-    return 0
 
 
 if __name__ == "__main__":

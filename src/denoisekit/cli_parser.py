@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 
 # Kept here, not imported from denoisekit.noise, so `--help` does not import torch;
 # tests/noise/test_files.py checks it names every kind.
@@ -20,9 +21,119 @@ NOISE_HELP = (
 )
 
 
-def _add_image_inputs(p: argparse.ArgumentParser) -> None:
+EPILOG = """\
+Options --debug and --data-root go before or after the command; `denoisekit COMMAND --help`
+lists a command's own options. Every command that writes takes -o/--out.
+
+exit codes:
+  0    done
+  1    error: one line on stderr says what was wrong (--debug shows the traceback)
+  2    usage error: unknown option, bad or missing argument, an output that would overwrite
+       an existing file given without -o
+  3    partial: some inputs were skipped (unreadable files, --skip-bad), listed on stderr;
+       the others were written
+  130  interrupted (Ctrl-C)
+"""
+
+PRECISION_HELP = (
+    "networks' number format: auto (bf16 where the CPU/GPU computes it natively, about 2.3x "
+    "faster for 0.001 dB; else fp32), fp32 or bf16; default auto"
+)
+# The spellings `inference/device.py` takes, checked here without importing torch.
+_DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
+
+
+def _device(text: str) -> str:
+    value = text.strip().lower()
+    if not _DEVICE.fullmatch(value):
+        raise argparse.ArgumentTypeError(f"{text!r}: use auto, cpu, cuda or cuda:N")
+    return value
+
+
+class _Version(argparse.Action):
+    """`--version`: the package version (and torch's, read without importing torch)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, **kwargs) -> None:
+        kwargs.setdefault("help", "print the version and exit")
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        import platform
+        from importlib.metadata import PackageNotFoundError, version
+
+        from . import __version__
+
+        try:
+            torch = version("torch")
+        except PackageNotFoundError:
+            torch = "not installed"
+        python = platform.python_version()
+        print(f"denoisekit {__version__} (torch {torch}, Python {python})")
+        parser.exit()
+
+
+def _add_global_options(p: argparse.ArgumentParser, *, top: bool) -> None:
+    """--debug and --data-root: on the top parser with their defaults, and on every command
+    with no default (argparse.SUPPRESS), so giving them after the command sets them and leaving
+    them out there keeps what was given before it."""
+    where = p if top else p.add_argument_group("global options (also before the command)")
+    data_root = os.environ.get("DENOISEKIT_DATA") or None  # set but empty: as if unset
+    debug, root = (False, data_root) if top else (argparse.SUPPRESS, argparse.SUPPRESS)
+    where.add_argument(
+        "--debug", action="store_true", default=debug, help="show tracebacks on errors"
+    )
+    where.add_argument(
+        "--data-root",
+        default=root,
+        metavar="FOLDER",
+        help="folder holding the named data sets (default: $DENOISEKIT_DATA or ../shared/data)",
+    )
+
+
+def _add_out(
+    p: argparse.ArgumentParser,
+    help: str,
+    *,
+    metavar: str,
+    required: bool = False,
+    default: str | None = None,
+) -> None:
+    """-o/--out, the output of every command that writes; --output still works (hidden)."""
+    group = p.add_mutually_exclusive_group(required=required)
+    group.add_argument("-o", "--out", metavar=metavar, default=default, help=help)
+    group.add_argument("--output", dest="out", default=default, help=argparse.SUPPRESS)
+
+
+def _add_device_precision(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "inputs", nargs="+", metavar="INPUT", help="image files or folders (searched recursively)"
+        "--device",
+        type=_device,
+        default="auto",
+        metavar="{auto,cpu,cuda,cuda:N}",
+        help="where networks run: auto (a CUDA GPU when torch sees one, else the CPU), cpu, "
+        "cuda or cuda:N; default auto",
+    )
+    p.add_argument(
+        "--precision", default="auto", choices=["auto", "fp32", "bf16"], help=PRECISION_HELP
+    )
+
+
+def _add_image_inputs(p: argparse.ArgumentParser, verb: str, out_help: str) -> None:
+    """INPUT..., -o/--out and --overwrite of `denoise` and `noise`."""
+    p.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="image files or folders (searched recursively); without -o the last INPUT is "
+        "the output, which must not be an existing file (unless --overwrite)",
+    )
+    _add_out(p, out_help, metavar="OUTPUT")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help=f"let the last INPUT, given as the output without -o, be an existing file that "
+        f"is replaced (`denoisekit {verb} a.png b.png` then replaces b.png); outputs named "
+        "with -o are always replaced, and no input is ever written",
     )
 
 
@@ -55,16 +166,20 @@ def _add_allow_large(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="denoisekit", description="Remove noise from images.")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    parser.add_argument(
-        "--data-root",
-        default=os.environ.get("DENOISEKIT_DATA") or None,  # set but empty: as if unset
-        help="folder holding the named data sets (default: $DENOISEKIT_DATA or ../shared/data)",
+    parser = argparse.ArgumentParser(
+        prog="denoisekit",
+        description="Remove noise from images.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action=_Version)
+    _add_global_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("models", help="list registered models")
+    def add_command(name: str, help: str, **kwargs) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, **kwargs)
+
+    p = add_command("models", "list registered models")
 
     def add_set(p: argparse.ArgumentParser) -> None:
         p.add_argument(
@@ -76,9 +191,17 @@ def build_parser() -> argparse.ArgumentParser:
         )
         _add_skip_bad(p)
 
-    p = sub.add_parser("train", help="train one model from a run config")
+    p = add_command(
+        "train",
+        "train one model from a run config",
+        description="Train one model from a run config. It runs where Lightning finds "
+        "hardware (a GPU when torch sees one, else the CPU); choose with --set "
+        "train.accelerator=cpu|cuda, --set train.devices=N (or e.g. '0,1'), --set "
+        "train.num_nodes=N, and the number format with --set train.precision=auto|32-true|"
+        "bf16-mixed.",
+    )
     p.add_argument("config", nargs="?", help="YAML run config (default: built-in defaults)")
-    p.add_argument("--out", required=True, help="run folder for config, metrics, checkpoints")
+    _add_out(p, "run folder for config, metrics, checkpoints", metavar="FOLDER", required=True)
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.*")
     p.add_argument(
         "--init",
@@ -88,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_set(p)
 
-    p = sub.add_parser("evaluate", help="score a checkpoint on a data set with fixed noise")
+    p = add_command("evaluate", "score a checkpoint on a data set with fixed noise")
     p.add_argument(
         "--checkpoint",
         required=True,
@@ -123,25 +246,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resize", action="store_true", help="resize to the size the model trained on")
     p.add_argument("--size", type=int, help="resize to SIZE x SIZE (e.g. 100 for pistachio)")
     p.add_argument("--batch-size", type=int, default=8)
+    _add_device_precision(p)
     _add_skip_bad(p)
-    p.add_argument("--out", required=True, help="folder for per_image.csv and summary.json")
+    _add_out(p, "folder for per_image.csv and summary.json", metavar="FOLDER", required=True)
 
-    p = sub.add_parser("experiment", help="train and compare several models, write a report")
+    p = add_command("experiment", "train and compare several models, write a report")
     p.add_argument("config", help="experiment YAML (e.g. configs/seeds/pistachio.yaml)")
-    p.add_argument("--out", required=True, help="experiment folder")
+    _add_out(p, "experiment folder", metavar="FOLDER", required=True)
     p.add_argument("--runs", nargs="+", help="only these runs")
     add_set(p)
 
-    p = sub.add_parser("report", help="redraw figures and report.html from saved results")
-    p.add_argument("dir", help="experiment folder holding results.json")
-
-    p = sub.add_parser("denoise", help="denoise image files or folders")
-    _add_image_inputs(p)
+    p = add_command("report", "redraw figures and report.html from saved results")
     p.add_argument(
-        "-o",
-        "--output",
-        help="output file (one input file) or folder mirroring the inputs; "
-        "without -o the last INPUT is the output",
+        "dir", nargs="?", metavar="FOLDER", help="experiment folder holding results.json"
+    )
+    _add_out(p, "the same folder, as an option (report.html is written there)", metavar="FOLDER")
+
+    p = add_command("denoise", "denoise image files or folders")
+    _add_image_inputs(
+        p,
+        "denoise",
+        "output file (one input file) or folder mirroring the inputs (existing outputs are "
+        "replaced); without -o the last INPUT is the output",
     )
     which = p.add_mutually_exclusive_group()
     which.add_argument(
@@ -168,27 +294,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="factor on the noise level the model is given (estimated or not): 0.7 keeps more "
         "detail and grain, 1.5 smooths more; default 1",
     )
-    p.add_argument(
-        "--precision",
-        default="auto",
-        choices=["auto", "fp32", "bf16"],
-        help="networks' number format: auto (bf16 where the CPU/GPU has it natively, about 2.3x "
-        "faster for 0.001 dB; else fp32), fp32 or bf16",
-    )
+    _add_device_precision(p)
     p.add_argument("--tile", type=int, default=512, help="tile size in pixels (0: whole image)")
     p.add_argument("--overlap", type=int, default=32, help="tile overlap in pixels")
     _add_output_options(p)
     _add_allow_large(p)
 
-    p = sub.add_parser("noise", help="make noisy copies of image files or folders")
-    _add_image_inputs(p)
-    p.add_argument("-o", "--output", required=True, help="output file (one input file) or folder")
+    p = add_command("noise", "make noisy copies of image files or folders")
+    _add_image_inputs(
+        p,
+        "noise",
+        "output file (one input file) or folder (existing outputs are replaced); without -o "
+        "the last INPUT is the output",
+    )
     p.add_argument("--noise", required=True, help=NOISE_HELP)
     p.add_argument("--seed", type=int, default=0, help="noise seed (per file: seed + its path)")
     _add_output_options(p)
     _add_allow_large(p)
 
-    p = sub.add_parser("benchmark", help="quality, speed and memory of methods side by side")
+    p = add_command("benchmark", "quality, speed and memory of methods side by side")
     p.add_argument(
         "--models",
         required=True,
@@ -205,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--y-channel", action="store_true", help="PSNR/SSIM on the Y of colour images")
     p.add_argument("--border", type=int, default=0, help="crop N pixels per side before metrics")
-    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"], help="for networks")
+    _add_device_precision(p)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     p.add_argument(
         "--sigma-auto", action="store_true", help="give methods no sigma: each estimates it"
@@ -214,10 +338,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--roofline", action="store_true", help="also measure the matmul peak and FLOP/s"
     )
     _add_skip_bad(p)
-    p.add_argument("--out", required=True, help="folder for per_image.csv, summary.json, table.md")
+    _add_out(
+        p,
+        "folder for per_image.csv, summary.json, table.md (which record the device and the "
+        "precision used)",
+        metavar="FOLDER",
+        required=True,
+    )
 
-    p = sub.add_parser("demo", help="denoise bundled photos with shipped weights, write a report")
-    p.add_argument("--out", default="runs/demo")
+    p = add_command("demo", "denoise bundled photos with shipped weights, write a report")
+    _add_out(p, "folder for the report (default runs/demo)", metavar="FOLDER", default="runs/demo")
     p.add_argument("--model", help="pretrained model to show (default: color-blind)")
     p.add_argument("--classical", default="nlm", help="classical filter to compare with")
     p.add_argument("--limit", type=int, default=None, help="first N photos only")
@@ -225,16 +355,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--train", action="store_true", help="instead train two small models briefly (minutes)"
     )
     p.add_argument("--epochs", type=int, default=None, help="with --train: epoch count")
+    _add_device_precision(p)
 
-    p = sub.add_parser("calibrate", help="fit a camera's noise (a, b) from its own photos")
+    p = add_command("calibrate", "fit a camera's noise (a, b) from its own photos")
     p.add_argument(
         "images", nargs="+", metavar="IMAGE", help="noisy image files or folders (recursive)"
     )
-    p.add_argument("--out", required=True, help="JSON file to write, usable as --noise FILE")
+    _add_out(p, "JSON file to write, usable as --noise FILE", metavar="FILE", required=True)
     p.add_argument(
         "--burst",
         action="store_true",
         help="the images are shots of one static scene (same size): far more accurate",
     )
     _add_allow_large(p)
+    for command in sub.choices.values():  # last, so each command's own options lead
+        _add_global_options(command, top=False)
     return parser

@@ -43,12 +43,26 @@ MAIN_SIGMA = 25
 CROP = 256
 
 
-def demo_config(epochs: int | None = None) -> ExperimentConfig:
+# `--precision` -> the training precision Lightning takes (`auto` keeps the config's own rule)
+TRAIN_PRECISION = {"fp32": "32-true", "bf16": "bf16-mixed"}
+
+
+def demo_config(
+    epochs: int | None = None, *, precision: str = "auto", device: str = "auto"
+) -> ExperimentConfig:
+    """The `--train` demo's experiment; `device` ("cpu", "cuda", "cuda:N") and `precision`
+    ("fp32", "bf16") become `train.accelerator` / `train.devices` / `train.precision`."""
     from .config import RunConfig, deep_merge
 
     base = dict(DEMO)
     if epochs is not None:
         base = deep_merge(base, {"train": {"epochs": epochs}})
+    if precision in TRAIN_PRECISION:
+        base = deep_merge(base, {"train": {"precision": TRAIN_PRECISION[precision]}})
+    if device != "auto":
+        kind, _, index = device.partition(":")
+        devices = f"{index}," if index else 1  # Lightning: "1," is the GPU with index 1
+        base = deep_merge(base, {"train": {"accelerator": kind, "devices": devices}})
     return ExperimentConfig(
         name="demo",
         base=from_dict(RunConfig, base),
@@ -65,13 +79,18 @@ def run_demo(
     model: str | None = None,
     classical: str = "nlm",
     limit: int | None = None,
+    precision: str = "auto",
+    device: str = "auto",
     progress: bool = False,
 ) -> Path:
     """Write the demo report into `out_dir` and return the path of report.html.
 
-    `progress`: a bar over the denoised images on stderr when it is a terminal (the pretrained
-    demo)."""
+    `precision` ("auto", "fp32", "bf16") and `device` ("auto", "cpu", "cuda", "cuda:N"): where
+    and how the networks run (`inference/precision.py`, `inference/device.py`). `progress`:
+    a bar over the denoised images on stderr when it is a terminal (the pretrained demo)."""
     from .files import output_folder
+    from .inference.device import resolve_device
+    from .inference.precision import check_precision
 
     output_folder(out_dir)
     if limit is not None and limit < 1:
@@ -80,12 +99,21 @@ def run_demo(
         raise ConfigError(f"--epochs must be at least 1, got {epochs}")
     if epochs is not None and not train:
         raise ConfigError("--epochs is for --train (the short training); add --train or drop it")
+    check_precision(precision)
+    resolve_device(device)  # a GPU asked for but missing: say so before any work
     if train:
         from .experiment import run_experiment
 
-        return run_experiment(demo_config(epochs), out_dir)
+        config = demo_config(epochs, precision=precision, device=device)
+        return run_experiment(config, out_dir)
     return run_pretrained_demo(
-        out_dir, model=model, classical=classical, limit=limit, progress=progress
+        out_dir,
+        model=model,
+        classical=classical,
+        limit=limit,
+        precision=precision,
+        device=device,
+        progress=progress,
     )
 
 
@@ -101,13 +129,16 @@ def run_pretrained_demo(
     model: str | None = None,
     classical: str = "nlm",
     limit: int | None = None,
+    precision: str = "auto",
+    device: str = "auto",
     progress: bool = False,
 ) -> Path:
     """Denoise the bundled photos with shipped weights and a classical filter, blind.
 
     model: a pretrained name; None picks color-blind (gray-blind if only that is installed,
-    which then denoises each colour channel on its own through `load`). `progress`: a bar over
-    the denoised images on stderr when it is a terminal.
+    which then denoises each colour channel on its own through `load`). `precision`,
+    `device`: how and where the network runs (see `load`); the protocol records both.
+    `progress`: a bar over the denoised images on stderr when it is a terminal.
     """
     import sys
 
@@ -120,6 +151,7 @@ def run_pretrained_demo(
     from .experiment import _hwc
     from .files import atomic_path, atomic_write_json
     from .inference import load
+    from .inference.precision import resolve_precision
     from .noise import parse_noise
     from .progress import bar
     from .registry import count_parameters, create_model
@@ -128,7 +160,7 @@ def run_pretrained_demo(
     out_dir = Path(out_dir)
     model = model or default_pretrained(3)
     info = pretrained_info(model)
-    loaded = load(model)
+    loaded = load(model, precision=precision, device=device)
     network = lambda noisy, sigma: loaded.denoise_batch(noisy, sigma)  # noqa: E731
     filt = create_model(classical)
     photos = load_dataset("embedded", channels=3, limit=limit)
@@ -186,6 +218,8 @@ def run_pretrained_demo(
                     n_images=len(photos),
                     sigma_given="none: estimated from each noisy image",
                     weights=model,
+                    precision=resolve_precision(precision, loaded.device),
+                    device=str(loaded.device),
                 ),
                 "noisy": {"per_image": noisy_scores, "summary": summarize(noisy_scores)},
                 "runs": runs,

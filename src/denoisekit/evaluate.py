@@ -71,12 +71,15 @@ def denoise_pairs(
     *,
     batch_size: int = 16,
     device: str | torch.device = "cpu",
+    precision: str = "fp32",
     progress: bool = False,
 ) -> tuple[list[Tensor], list[float]]:
-    """Run `model` on every noisy image in fp32; returns clamped outputs and seconds per image.
+    """Run `model` on every noisy image in `precision` ("fp32" or "bf16" autocast); returns
+    clamped outputs (on the CPU) and seconds per image.
 
     A model whose weights are channels_last gets channels_last inputs (see `evaluate`).
     `progress`: a bar over the images on stderr when it is a terminal (`progress.bar`)."""
+    from .inference.precision import autocast
     from .progress import bar
 
     outputs: list[Tensor] = [torch.empty(0)] * len(pairs.noisy)
@@ -90,7 +93,8 @@ def denoise_pairs(
         noisy = noisy.contiguous(memory_format=layout)
         sigma = torch.stack([pairs.sigma[i] for i in group]).to(device)
         start = time.perf_counter()
-        denoised = model(noisy, sigma).float().clamp(0, 1).cpu()
+        with autocast(precision, torch.device(device)):
+            denoised = model(noisy, sigma).float().clamp(0, 1).cpu()
         elapsed = (time.perf_counter() - start) / len(group)
         for j, i in enumerate(group):
             outputs[i], seconds[i] = denoised[j], elapsed
@@ -146,14 +150,16 @@ def evaluate_pairs(
     *,
     batch_size: int = 16,
     device: str | torch.device = "cpu",
+    precision: str = "fp32",
     progress: bool = False,
 ) -> dict[str, Any]:
     """Metrics of the model's outputs and of the noisy input, per image and summarized.
 
     `device` is where the model's weights are (training validates on the training device);
-    `progress`: a bar over the images on a terminal's stderr."""
+    `precision` what the model runs in ("fp32" or "bf16", see `denoise_pairs`); `progress`: a
+    bar over the images on a terminal's stderr."""
     outputs, seconds = denoise_pairs(
-        model, pairs, batch_size=batch_size, device=device, progress=progress
+        model, pairs, batch_size=batch_size, device=device, precision=precision, progress=progress
     )
     model_scores = score(outputs, pairs.clean)
     noisy_scores = score(pairs.noisy, pairs.clean)
@@ -211,6 +217,8 @@ def evaluate_checkpoint(
     resize: bool = False,
     batch_size: int = 8,
     skip_bad: bool = False,
+    precision: str = "auto",
+    device: str | torch.device = "auto",
     progress: bool = False,
 ) -> dict[str, Any]:
     """Score a checkpoint (a file, run folder or pretrained name; `+x8` for the self-ensemble)
@@ -219,18 +227,22 @@ def evaluate_checkpoint(
 
     `noise_level` is what a noise-aware model gets ("image", "pixel" or "auto"; default: what
     the checkpoint trained with); `size` resizes the images, `resize` to the training size.
-    The channel count follows the checkpoint's training data. Returns the result of
+    The channel count follows the checkpoint's training data. `precision`: what a network runs
+    in, "auto" (bf16 where `device` computes it natively, else fp32; `inference/precision.py`),
+    "fp32" or "bf16"; `device`: "auto" (a CUDA GPU when torch sees one), "cpu", "cuda" or
+    "cuda:N". Both are written into the protocol as resolved. `progress`: a bar over the
+    images on stderr when it is a terminal. Returns the result of
     `evaluate_pairs` plus "noise" (the parsed NoiseModel), "n" (images scored) and "skipped"
-    (unreadable images left out with `skip_bad`). `progress`: a bar over the images on stderr
-    when it is a terminal.
+    (unreadable images left out with `skip_bad`).
     """
     from .checkpoints.checkpoint import load_checkpoint
     from .checkpoints.pretrained import resolve_weights
     from .data import load_dataset
     from .files import output_folder
+    from .inference.device import resolve_device
     from .inference.ensemble import SelfEnsemble, split_ensemble
     from .inference.loaded import named_models
-    from .inference.precision import use_channels_last
+    from .inference.precision import check_precision, resolve_precision, use_channels_last
     from .models.fusion import NoisyPixelFusion
     from .noise import parse_noise
     from .registry import create_model
@@ -239,6 +251,8 @@ def evaluate_checkpoint(
     for name, value in (("--limit", limit), ("--size", size), ("--batch-size", batch_size)):
         if value is not None and value < 1:
             raise ConfigError(f"{name} must be at least 1, got {value}")
+    check_precision(precision)
+    device = resolve_device(device)
     fusion = True if fusion_window is None else fusion_window
     plain, ensemble = split_ensemble(checkpoint)
     if plain in named_models()[1]:  # a classical filter: nothing to load, any channel count
@@ -247,7 +261,11 @@ def evaluate_checkpoint(
         model, meta = create_model(plain), {}
     else:
         model, meta = load_checkpoint(resolve_weights(plain, "--checkpoint"), fusion=fusion)
-    if use_channels_last("fp32", torch.device("cpu")):  # as `denoise` runs it: same results
+    network = next(model.parameters(), None) is not None
+    device = device if network else torch.device("cpu")  # filters run on the CPU
+    precision = resolve_precision(precision, device) if network else "fp32"
+    model.to(device)
+    if use_channels_last(precision, device):  # as `denoise` runs it: same results
         model.to(memory_format=torch.channels_last)
     fused = model  # a Noise2Void model's fusion sits inside the ensemble
     model = SelfEnsemble(model) if ensemble else model
@@ -269,7 +287,9 @@ def evaluate_checkpoint(
         from .models.base import sigma_estimator_of
 
         pairs.sigma = blind_levels(pairs.noisy, sigma_estimator_of(model))
-    result = evaluate_pairs(model, pairs, batch_size=batch_size, progress=progress)
+    result = evaluate_pairs(
+        model, pairs, batch_size=batch_size, device=device, precision=precision, progress=progress
+    )
     proto = protocol(
         noise_model,
         seed,
@@ -279,6 +299,8 @@ def evaluate_checkpoint(
         checkpoint=str(checkpoint),
         fusion_window=fused.window if isinstance(fused, NoisyPixelFusion) else 0,
         skipped=len(getattr(images, "skipped", [])),
+        precision=precision if network else "n/a (classical filter)",
+        device=str(device),
     )
     write_evaluation(result, pairs, proto, Path(out_dir))
     return {**result, "noise": noise_model, "n": len(images), "skipped": proto["skipped"]}

@@ -168,7 +168,7 @@ def _sigma_ignoring(conv: torch.nn.Module) -> torch.nn.Module:
 def test_bad_input_is_one_line(tmp_path: Path, capsys, models: str, data: str, needle: str) -> None:
     gray = _image_folder(tmp_path / "gray", n=1)
     argv = ["benchmark", "--models", models, "--data", data.format(gray=gray), "--sigmas", "25"]
-    assert main([*argv, "--out", str(tmp_path / "o")]) == 2
+    assert main([*argv, "--out", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and needle in err[0], err
     assert not (tmp_path / "o").exists()

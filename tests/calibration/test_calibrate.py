@@ -301,11 +301,11 @@ def test_cli_refusal_is_one_line_and_writes_nothing(tmp_path, capsys) -> None:
     image = tmp_path / "tiny.png"
     save_image(np.full((16, 16), 0.5, np.float32), image)
     out = tmp_path / "camera.json"
-    assert main(["calibrate", str(image), "--out", str(out)]) == 2
+    assert main(["calibrate", str(image), "--out", str(out)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("denoisekit: error:") and "16x16" in err[0]
     assert not out.exists()
-    assert main(["calibrate", str(tmp_path / "missing.png"), "--out", str(out)]) == 2
+    assert main(["calibrate", str(tmp_path / "missing.png"), "--out", str(out)]) == 1
     assert "missing.png" in capsys.readouterr().err
 
 

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from ..errors import ConfigError, DataError
 from ..inference.choose import CAMERA_MODELS, choose_pretrained
+from ..inference.device import resolve_device
 from ..inference.levels import check_strength
 from ..inference.loaded import LoadedDenoiser, load, parse_sigma
 from ..inference.precision import check_precision
@@ -51,13 +53,20 @@ class _ModelChoice:
     it (loaded once, on first use)."""
 
     def __init__(
-        self, model: str | None, checkpoint: str | Path | None, blind: bool, precision: str
+        self,
+        model: str | None,
+        checkpoint: str | Path | None,
+        blind: bool,
+        precision: str,
+        device: torch.device,
     ) -> None:
         if model is not None and checkpoint is not None:
             raise ConfigError("give --model or --checkpoint, not both")
-        self.precision = precision
+        self.precision, self.device = precision, device
         source = Path(checkpoint) if checkpoint is not None else model
-        self.fixed = load(source, precision=precision) if source is not None else None
+        self.fixed = None
+        if source is not None:
+            self.fixed = load(source, precision=precision, device=device)
         self.blind = blind
         self.cache: dict[str, LoadedDenoiser] = {}
         self.chosen: dict[str, int] = {}  # files per model picked by `choose_pretrained`
@@ -72,7 +81,7 @@ class _ModelChoice:
         name = choose_pretrained(image, blind=self.blind)
         self.chosen[name] = self.chosen.get(name, 0) + 1
         if name not in self.cache:
-            self.cache[name] = load(name, precision=self.precision)
+            self.cache[name] = load(name, precision=self.precision, device=self.device)
         return self.cache[name]
 
 
@@ -91,6 +100,7 @@ def denoise_paths(
     progress: bool = False,
     keep_metadata: bool = True,
     precision: str = "auto",
+    device: str | torch.device = "auto",
 ) -> Summary:
     """Denoise image files / folders `inputs` into `output` (see the module docstring).
 
@@ -106,7 +116,8 @@ def denoise_paths(
     the tiles of each image of several tiles; a large image (`progress.LOG_TILES` tiles or more)
     gets its tile bar on a non-terminal stderr too, so a log is not silent. `precision`:
     what networks run in, "auto" (bf16 where the CPU or GPU has it natively, else fp32), "fp32"
-    or "bf16" (`precision.py`).
+    or "bf16" (`precision.py`). `device`: where networks run, "auto" (a CUDA GPU when torch
+    sees one, else the CPU), "cpu", "cuda" or "cuda:N" (`device.py`).
     """
     from ..inference.tiles import check_tiling, tile_count
     from ..progress import tile_bar
@@ -115,7 +126,8 @@ def denoise_paths(
     strength = check_strength(strength)
     check_tiling(tile, overlap)
     jobs, skipped = plan_with_skipped(inputs, output, fmt=fmt)
-    choice = _ModelChoice(model, checkpoint, level is None, check_precision(precision))
+    where = resolve_device(device)
+    choice = _ModelChoice(model, checkpoint, level is None, check_precision(precision), where)
     ignored, used, mismatched = False, {}, {}
 
     def denoise_one(job: Job, image: np.ndarray) -> np.ndarray:

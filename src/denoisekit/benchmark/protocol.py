@@ -65,15 +65,16 @@ class BenchmarkProtocol:
     quantize: bool = False
     y_channel: bool = False
     border: int = 0
-    precision: str = "fp32"
+    precision: str = "auto"  # networks: auto (bf16 where the device has it natively), fp32, bf16
     threads: int = 0  # 0: leave torch's default
     blind: bool = False  # True: methods get no sigma and estimate it from the noisy image
+    device: str = "auto"  # networks: auto (a CUDA GPU when torch sees one), cpu, cuda, cuda:N
 
     def __post_init__(self) -> None:
         if not isinstance(self.border, int) or self.border < 0:
             raise ConfigError(f"--border must be an integer >= 0, got {self.border!r}")
-        if self.precision not in ("fp32", "bf16"):
-            raise ConfigError(f"--precision must be fp32 or bf16, got {self.precision!r}")
+        if self.precision not in ("auto", "fp32", "bf16"):
+            raise ConfigError(f"--precision must be auto, fp32 or bf16, got {self.precision!r}")
         if not isinstance(self.threads, int) or self.threads < 0:
             raise ConfigError(f"--threads must be an integer >= 0, got {self.threads!r}")
 
@@ -142,7 +143,7 @@ class BenchmarkProtocol:
                 f"- Clean: {d['clean']}. Noise: {d['noise']}, seed {self.seed}.",
                 f"- Noisy input: {d['noisy_input']}. Sigma: {d['sigma_given']}.",
                 f"- Output: {d['output']}. PSNR: {d['psnr']}. SSIM: {d['ssim']}.",
-                f"- Speed: {d['speed']}. Networks run in {self.precision}; classical filters "
-                "in float64 numpy.",
+                f"- Speed: {d['speed']}. Networks run in {self.precision} on {self.device}; "
+                "classical filters in float64 numpy on the CPU.",
             ]
         )

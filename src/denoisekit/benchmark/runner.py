@@ -7,6 +7,7 @@ atomically after each (set, sigma) so an interrupted run keeps what it finished.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import math
 import os
@@ -20,7 +21,8 @@ import torch
 
 from ..errors import ConfigError
 from ..files import atomic_write_json, atomic_write_text, output_folder
-from ..inference.precision import autocast, use_channels_last
+from ..inference.device import resolve_device
+from ..inference.precision import autocast, resolve_precision, use_channels_last
 from ..metrics import psnr, ssim
 from .methods import Method, check_channels, resolve_methods
 from .protocol import BenchmarkProtocol, parse_sigmas, sigma_label
@@ -28,7 +30,7 @@ from .speed import RssSampler, conv_flops, cpu_name, matmul_peak_flops, peak_rss
 from .table import render_table
 
 CSV_COLUMNS = ("dataset", "image", "sigma", "method", "psnr", "ssim", "seconds", "megapixels")
-CPU = torch.device("cpu")  # benchmarks time the CPU
+CPU = torch.device("cpu")  # where classical filters run, whatever --device says
 REFERENCE = "bm3d"  # every other method is compared with it when it is in the run
 
 
@@ -53,25 +55,40 @@ def _channels(images) -> int:
 
 
 def _run_one(
-    method: Method, noisy: torch.Tensor, sigma: float | None, precision: str
+    method: Method, noisy: torch.Tensor, sigma: float | None, protocol: BenchmarkProtocol
 ) -> torch.Tensor:
-    """Denoise one (1, C, H, W) image (sigma None: blind); networks run as `denoise` runs them
-    on the CPU: in `use_channels_last`'s layout, in fp32 or under bf16 autocast."""
+    """Denoise one (1, C, H, W) CPU image (sigma None: blind) into a CPU tensor; networks run
+    as `denoise` runs them: on the protocol's (resolved) device, in `use_channels_last`'s
+    layout, in fp32 or under bf16 autocast. Copying the result back waits for a GPU."""
     level = None if sigma is None else torch.tensor([sigma])
     if method.kind == "network":
-        x = noisy
-        if use_channels_last(precision, CPU):  # as `_prepare` laid out the weights
-            x = noisy.contiguous(memory_format=torch.channels_last)
-        with autocast(precision, CPU):
-            return method.model(x, level).float().clamp(0, 1)
+        device, precision = torch.device(protocol.device), protocol.precision
+        x, level = noisy.to(device), None if level is None else level.to(device)
+        if use_channels_last(precision, device):  # as `_prepare` laid out the weights
+            x = x.contiguous(memory_format=torch.channels_last)
+        with autocast(precision, device):
+            return method.model(x, level).float().clamp(0, 1).cpu()
     return method.model(noisy, level).float().clamp(0, 1)
 
 
-def _prepare(methods: Sequence[Method], precision: str) -> None:
+def _prepare(methods: Sequence[Method], protocol: BenchmarkProtocol) -> None:
+    device = torch.device(protocol.device)
     for method in methods:
         method.model.eval()
-        if method.kind == "network" and use_channels_last(precision, CPU):
-            method.model.to(memory_format=torch.channels_last)
+        if method.kind == "network":
+            method.model.to(device)
+            if use_channels_last(protocol.precision, device):
+                method.model.to(memory_format=torch.channels_last)
+
+
+def _resolve(protocol: BenchmarkProtocol) -> BenchmarkProtocol:
+    """The protocol with `auto` device and precision replaced by what runs (so summary.json
+    and table.md say fp32 or bf16, cpu or cuda:N)."""
+    device = resolve_device(protocol.device)
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", torch.cuda.current_device())
+    precision = resolve_precision(protocol.precision, device)
+    return dataclasses.replace(protocol, precision=precision, device=str(device))
 
 
 def _machine(protocol: BenchmarkProtocol, roofline: dict | None) -> dict[str, Any]:
@@ -81,6 +98,12 @@ def _machine(protocol: BenchmarkProtocol, roofline: dict | None) -> dict[str, An
         "torch_threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "precision_networks": protocol.precision,
+        "device_networks": protocol.device,
+        **(
+            {"gpu": torch.cuda.get_device_name(protocol.device)}
+            if "cuda" in protocol.device
+            else {}
+        ),
         **({"matmul_peak_gflops": roofline} if roofline else {}),
     }
 
@@ -154,7 +177,8 @@ def run_benchmark(
     """Run the benchmark and write its three files into `out`; returns the summary.
     `skip_bad`: leave out unreadable images (counted in `datasets` -> set -> `skipped`)."""
     output_folder(out)
-    protocol = protocol or BenchmarkProtocol()
+    asked = protocol or BenchmarkProtocol()
+    protocol = _resolve(asked)
     if limit is not None and limit < 1:
         raise ConfigError(f"--limit must be at least 1, got {limit}")
     set_specs = [s.strip() for s in str(data).split(",") if s.strip()]
@@ -168,7 +192,7 @@ def run_benchmark(
             check_channels(method, name, _channels(images))
     if protocol.threads:
         torch.set_num_threads(protocol.threads)
-    _prepare(methods, protocol.precision)
+    _prepare(methods, protocol)
 
     peaks = None
     if roofline:
@@ -181,7 +205,7 @@ def run_benchmark(
     summary: dict[str, Any] = {
         "results": {},
         "noisy": {},
-        "protocol": protocol.describe(),
+        "protocol": {**protocol.describe(), "precision_asked": asked.precision},
         "machine": _machine(protocol, peaks),
         "datasets": {
             n: {"images": len(s), "channels": _channels(s), "skipped": len(s.skipped)}
@@ -258,10 +282,12 @@ def _warm_up(
 ) -> float | None:
     """Run the first image once untimed; for networks return convolution FLOPs per megapixel."""
     warm = protocol.make_noisy(prepared.clean[0][0], sigma, 0).unsqueeze(0)
-    _run_one(method, warm, None if protocol.blind else sigma, protocol.precision)
+    _run_one(method, warm, None if protocol.blind else sigma, protocol)
     if method.kind != "network":
         return None
-    return conv_flops(method.model, warm, torch.tensor([sigma])) / prepared.megapixels[0]
+    device = torch.device(protocol.device)
+    flops = conv_flops(method.model, warm.to(device), torch.tensor([sigma], device=device))
+    return flops / prepared.megapixels[0]
 
 
 @torch.no_grad()
@@ -276,7 +302,7 @@ def _time_method(
     rows = []
     for i, x in enumerate(noisy):
         t0 = time.perf_counter()
-        denoised = _run_one(method, x, None if protocol.blind else sigma, protocol.precision)
+        denoised = _run_one(method, x, None if protocol.blind else sigma, protocol)
         seconds = time.perf_counter() - t0
         quality = prepared.scores(denoised, i)
         rows.append(

@@ -5,14 +5,17 @@
 - `levels.py`: `--sigma` values and the `strength` factor on the level a model gets.
 - `tiles.py`: tiled inference with overlap blending, so memory is bounded by the tile size.
 - `precision.py`: fp32 or bf16 autocast at inference (`auto`: bf16 where the device has it).
+- `device.py`: `auto` / `cpu` / `cuda` / `cuda:N`, checked up front (`auto`: the GPU if any).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import torch
 from torch import nn
 
+from .device import resolve_device
 from .loaded import LoadedDenoiser, load, named_models, parse_sigma
 from .tiles import Progress, check_tiling, ramp_window, tile_count, tile_layout, tiled_apply
 
@@ -24,13 +27,14 @@ __all__ = [
     "named_models",
     "parse_sigma",
     "ramp_window",
+    "resolve_device",
     "tile_count",
     "tile_layout",
     "tiled_apply",
 ]
 
-# Models `denoise` loaded by name, reused across calls; keyed by (weights folder, name).
-_BY_NAME: dict[tuple[str, str], LoadedDenoiser] = {}
+# Models `denoise` loaded by name, reused across calls; keyed by (weights folder, name, device).
+_BY_NAME: dict[tuple[str, str, str], LoadedDenoiser] = {}
 
 
 def denoise(
@@ -42,6 +46,7 @@ def denoise(
     overlap: int = 32,
     strength: float = 1.0,
     precision: str | None = None,
+    device: str | torch.device | None = None,
     progress: Progress | None = None,
 ) -> Any:
     """Denoise one image (array or tensor, see `LoadedDenoiser.denoise`) in one call.
@@ -50,9 +55,10 @@ def denoise(
     model; None picks a pretrained one for the image (`choose.py`: gray-blind for gray,
     color-blind for colour, gray-camera / color-camera for camera grain or JPEG when `sigma`
     is not given).
-    Models given by name are loaded once and kept for the next call. `strength`: see
-    `LoadedDenoiser.denoise`; `precision`: see `load`. `progress(done, total)` is called
-    after each tile (see `tiles.py`).
+    Models given by name are loaded once per device and kept for the next call. `strength`:
+    see `LoadedDenoiser.denoise`; `precision` and `device` (None: "auto", the GPU when torch
+    sees one, for a model given by name or path): see `load`. The result comes back on the
+    image's device. `progress(done, total)` is called after each tile (see `tiles.py`).
     """
     from ..checkpoints.pretrained import weights_dir
     from .choose import choose_pretrained
@@ -60,9 +66,10 @@ def denoise(
     if model is None:
         model = choose_pretrained(image, blind=parse_sigma(sigma) is None)
     if isinstance(model, str) and any(model in names for names in named_models()):
-        key = (str(weights_dir()), model)
+        where = resolve_device(device if device is not None else "auto")
+        key = (str(weights_dir()), model, str(where))
         if key not in _BY_NAME:
-            _BY_NAME[key] = load(model)
-        model = _BY_NAME[key]
-    loaded = load(model, precision=precision)
+            _BY_NAME[key] = load(model, device=where)
+        model, device = _BY_NAME[key], None
+    loaded = load(model, precision=precision, device=device)
     return loaded.denoise(image, sigma, tile, overlap, strength=strength, progress=progress)

@@ -17,6 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import ConfigError, DataError, UnknownNameError, close_names
+from .device import resolve_device
 from .ensemble import ENSEMBLE_SUFFIX, SelfEnsemble, split_ensemble
 from .levels import check_strength, parse_sigma
 from .precision import autocast, check_precision, resolve_precision, use_channels_last
@@ -101,8 +102,9 @@ class LoadedDenoiser:
         return param.device if param is not None else torch.device("cpu")
 
     def to(self, device: str | torch.device) -> LoadedDenoiser:
-        """Move the model to `device` (e.g. "cuda"); images are moved there tile by tile."""
-        self.model.to(device)
+        """Move the model to `device` ("cpu", "cuda", "cuda:N", "auto" or a `torch.device`;
+        see `device.py`); images are moved there tile by tile."""
+        self.model.to(resolve_device(device))
         return self
 
     def denoise(
@@ -298,7 +300,10 @@ def named_models() -> tuple[list[str], list[str]]:
 
 
 def load(
-    source: str | Path | nn.Module | LoadedDenoiser, *, precision: str | None = None
+    source: str | Path | nn.Module | LoadedDenoiser,
+    *,
+    precision: str | None = None,
+    device: str | torch.device | None = None,
 ) -> LoadedDenoiser:
     """A model ready to denoise: a pretrained name (`"gray-blind"`, see `denoisekit models`), a
     classical filter name (`"nlm"`, `"bm3d"`), a checkpoint path (`run/best.safetensors`), or
@@ -306,15 +311,22 @@ def load(
     (`./gray-blind.safetensors`). A `+x8` suffix (`"gray-blind+x8"`) wraps the network in the
     8-view self-ensemble (`ensemble.py`). Unknown names are an UnknownNameError listing close
     names. `precision`: "fp32" (None: fp32, or a loaded model's own), "bf16" or "auto" (see
-    `LoadedDenoiser`)."""
+    `LoadedDenoiser`). `device`: "auto", "cpu", "cuda" or "cuda:N" (`device.py`); None: "auto"
+    for a model loaded here by name or path, and where it already is for an `nn.Module` or a
+    loaded model (given a device, those are moved there, as `nn.Module.to` does)."""
     if isinstance(source, LoadedDenoiser):
+        if device is not None:
+            source.to(resolve_device(device))
         if precision is None or precision == source.precision:
             return source
         return LoadedDenoiser(source.model, source.info, name=source.name, precision=precision)
+    if device is None and not isinstance(source, nn.Module):
+        device = "auto"
+    target = resolve_device(device) if device is not None else None  # before any loading
     loaded = _load(source)
     if precision is not None:
         loaded.precision = check_precision(precision)
-    return loaded
+    return loaded.to(target) if target is not None else loaded
 
 
 def _load(source: str | Path | nn.Module) -> LoadedDenoiser:

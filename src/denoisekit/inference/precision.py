@@ -3,10 +3,11 @@ memory layout.
 
 On a CPU with native bf16 (AVX512-BF16 / AMX) bf16 autocast runs the shipped DRUNet 2.3x
 faster than fp32 at a cost of 0.001 dB on CBSD68 at sigma 25 (README, "Speed on this CPU"), so
-`denoise` on the command line uses it by default (`auto`). Where bf16 is emulated it is 7-17x
-slower than fp32 (measured on an AVX2-only CPU), so `auto` keeps fp32 there. Evaluation and
-benchmarks stay in fp32 unless told otherwise, and so does the Python API
-(`load(name, precision="auto")` opts in).
+every command that runs a network (`denoise`, `evaluate`, `benchmark`, `demo`) uses it by
+default (`--precision auto`). Where bf16 is emulated it is 7-17x slower than fp32 (measured on
+an AVX2-only CPU), so `auto` keeps fp32 there. `evaluate` and `benchmark` write the precision
+they resolved into summary.json (the published tables were measured in fp32: `--precision
+fp32` repeats them). `load` stays in fp32 unless told (`load(name, precision="auto")`).
 
 On a CPU, networks run channels_last in either precision: oneDNN's convolutions take that layout
 as it is, where an NCHW tensor is reordered around every convolution; on the AVX2 CPU it made
