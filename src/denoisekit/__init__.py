@@ -28,17 +28,23 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'denoisekit' has no attribute {name!r}")
 
 
-def load(source, *, precision=None, device=None):
-    """A model ready to denoise: `denoisekit.load("gray-blind")`.
+def load(source="auto", *, precision=None, device=None):
+    """A model ready to denoise many images: `denoisekit.load()`, `denoisekit.load("gray-blind")`.
 
-    `source`: a pretrained name (listed by `denoisekit models`), a classical filter name
-    ("nlm", "bm3d", ...), a checkpoint path (`.safetensors` + `.json`, never unpickled) or an
-    `nn.Module`. Returns a `LoadedDenoiser`: `.denoise(image, sigma=None, tile=512, overlap=32)`,
-    `.model` (the nn.Module), `.info` (its metadata). `precision`: "fp32" (the default), "bf16"
-    or "auto" (bf16 where the CPU/GPU computes it natively: about 2.3x faster on such a CPU, at
-    0.001 dB; what `denoisekit denoise` uses). `device`: "auto" (a CUDA GPU when torch sees one,
-    else the CPU; the default for names and paths), "cpu", "cuda" or "cuda:N"; an `nn.Module`
-    given without one stays where it is.
+    `source`: "auto" (the default; None too) gives each image the pretrained model
+    `denoisekit.denoise` and the CLI pick for it: gray-blind or color-blind, or gray-camera /
+    color-camera when the noise reads as camera grain or JPEG and no sigma is given, so its
+    results are theirs; use it unless you know which model you want (`.choose(image)` says
+    which one an image gets). A fixed name gives that model for every image, with no choice:
+    a pretrained name (listed by `denoisekit models`), a classical filter name ("nlm", "bm3d",
+    ...), a checkpoint path (`.safetensors` + `.json`, never unpickled) or an `nn.Module`.
+    Both have `.denoise(image, sigma=None, tile=512, overlap=32, strength=1.0)`; a fixed model
+    is a `LoadedDenoiser` with `.model` (the nn.Module) and `.info` (its metadata).
+    `precision`: "fp32" (the default), "bf16" or "auto" (bf16 where the CPU/GPU computes it
+    natively: about 2.3x faster on such a CPU, at 0.001 dB; what `denoisekit denoise` uses, so
+    pass "auto" for the CLI's exact numbers there). `device`: "auto" (a CUDA GPU when torch
+    sees one, else the CPU; the default for names and paths), "cpu", "cuda" or "cuda:N"; an
+    `nn.Module` given without one stays where it is.
     """
     from .inference import load as _load
 

@@ -62,6 +62,7 @@ class _ModelChoice:
     ) -> None:
         if model is not None and checkpoint is not None:
             raise ConfigError("give --model or --checkpoint, not both")
+        model = None if model == "auto" else model  # the choice per image, as when none is named
         self.precision, self.device = precision, device
         source = Path(checkpoint) if checkpoint is not None else model
         self.fixed = None

@@ -2,6 +2,7 @@
 
 - `loaded.py`: `load(...)` -> `LoadedDenoiser` (`.denoise(image, sigma, tile, overlap)`), the
   channel rules (gray model on colour, colour model on gray, alpha).
+- `auto.py`: `load("auto")` -> `AutoDenoiser`, the per-image model choice `denoise` makes.
 - `levels.py`: `--sigma` values and the `strength` factor on the level a model gets.
 - `tiles.py`: tiled inference with overlap blending, so memory is bounded by the tile size.
 - `precision.py`: fp32 or bf16 autocast at inference (`auto`: bf16 where the device has it).
@@ -15,11 +16,13 @@ from typing import Any
 import torch
 from torch import nn
 
+from .auto import AutoDenoiser
 from .device import resolve_device
 from .loaded import LoadedDenoiser, load, named_models, parse_sigma
 from .tiles import Progress, check_tiling, ramp_window, tile_count, tile_layout, tiled_apply
 
 __all__ = [
+    "AutoDenoiser",
     "LoadedDenoiser",
     "check_tiling",
     "denoise",
@@ -39,7 +42,7 @@ _BY_NAME: dict[tuple[str, str, str], LoadedDenoiser] = {}
 
 def denoise(
     image: Any,
-    model: str | nn.Module | LoadedDenoiser | None = None,
+    model: str | nn.Module | LoadedDenoiser | AutoDenoiser | None = None,
     *,
     sigma: Any = None,
     tile: int | None = 512,
@@ -52,7 +55,7 @@ def denoise(
     """Denoise one image (array or tensor, see `LoadedDenoiser.denoise`) in one call.
 
     `model`: a pretrained or classical name, a checkpoint path, an `nn.Module` or a loaded
-    model; None picks a pretrained one for the image (`choose.py`: gray-blind for gray,
+    model; None (or "auto") picks a pretrained one for the image (`choose.py`: gray-blind for gray,
     color-blind for colour, gray-camera / color-camera for camera grain or JPEG when `sigma`
     is not given).
     Models given by name are loaded once per device and kept for the next call. `strength`:
@@ -63,7 +66,7 @@ def denoise(
     from ..checkpoints.pretrained import weights_dir
     from .choose import choose_pretrained
 
-    if model is None:
+    if model is None or (isinstance(model, str) and model == "auto"):
         model = choose_pretrained(image, blind=parse_sigma(sigma) is None)
     if isinstance(model, str) and any(model in names for names in named_models()):
         where = resolve_device(device if device is not None else "auto")

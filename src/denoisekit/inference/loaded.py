@@ -17,6 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import ConfigError, DataError, UnknownNameError, close_names
+from .auto import AUTO, AutoDenoiser
 from .device import resolve_device
 from .ensemble import ENSEMBLE_SUFFIX, SelfEnsemble, split_ensemble
 from .levels import check_strength, parse_sigma
@@ -300,12 +301,14 @@ def named_models() -> tuple[list[str], list[str]]:
 
 
 def load(
-    source: str | Path | nn.Module | LoadedDenoiser,
+    source: str | Path | nn.Module | LoadedDenoiser | AutoDenoiser | None = AUTO,
     *,
     precision: str | None = None,
     device: str | torch.device | None = None,
-) -> LoadedDenoiser:
-    """A model ready to denoise: a pretrained name (`"gray-blind"`, see `denoisekit models`), a
+) -> LoadedDenoiser | AutoDenoiser:
+    """A model ready to denoise: `"auto"` (or None, the default: an `AutoDenoiser` that gives
+    each image the pretrained model `denoise` and the CLI pick for it, see `auto.py`), a
+    pretrained name (`"gray-blind"`, see `denoisekit models`: that model for every image), a
     classical filter name (`"nlm"`, `"bm3d"`), a checkpoint path (`run/best.safetensors`), or
     an `nn.Module`. Names win over files in the working folder unless written as a path
     (`./gray-blind.safetensors`). A `+x8` suffix (`"gray-blind+x8"`) wraps the network in the
@@ -314,6 +317,14 @@ def load(
     `LoadedDenoiser`). `device`: "auto", "cpu", "cuda" or "cuda:N" (`device.py`); None: "auto"
     for a model loaded here by name or path, and where it already is for an `nn.Module` or a
     loaded model (given a device, those are moved there, as `nn.Module.to` does)."""
+    if source is None or (isinstance(source, str) and source == AUTO):
+        return AutoDenoiser(precision=precision or "fp32", device=resolve_device(device))
+    if isinstance(source, AutoDenoiser):
+        if device is not None:
+            source.to(resolve_device(device))
+        if precision is None or precision == source.precision:
+            return source
+        return AutoDenoiser(precision=precision, device=source.device)
     if isinstance(source, LoadedDenoiser):
         if device is not None:
             source.to(resolve_device(device))
