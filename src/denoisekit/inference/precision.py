@@ -1,13 +1,14 @@
 """Which number format a network runs in at inference (fp32, or bf16 autocast) and in which
 memory layout.
 
-On a CPU with native bf16 (AVX512-BF16 / AMX) bf16 autocast runs the shipped DRUNet 2.3x
-faster than fp32 at a cost of 0.001 dB on CBSD68 at sigma 25 (README, "Speed on this CPU"), so
-every command that runs a network (`denoise`, `evaluate`, `benchmark`, `demo`) uses it by
-default (`--precision auto`). Where bf16 is emulated it is 7-17x slower than fp32 (measured on
-an AVX2-only CPU), so `auto` keeps fp32 there. `evaluate` and `benchmark` write the precision
-they resolved into summary.json (the published tables were measured in fp32: `--precision
-fp32` repeats them). `load` stays in fp32 unless told (`load(name, precision="auto")`).
+On a CPU with native bf16 (AVX512-BF16 / AMX) bf16 autocast runs the shipped DRUNet 2.3x faster
+than fp32 at a cost of 0.001 dB on CBSD68 at sigma 25 (docs/results/speed.md, "bf16 against fp32
+on a CPU with native bf16"), so every command that runs a network (`denoise`, `evaluate`,
+`benchmark`, `demo`) uses it by default (`--precision auto`). Where bf16 is emulated it is 7-17x
+slower than fp32 (measured on an AVX2-only CPU), so `auto` keeps fp32 there. `evaluate` and
+`benchmark` write the precision they resolved into summary.json (the published tables were
+measured in fp32: `--precision fp32` repeats them). `load` stays in fp32 unless told
+(`load(name, precision="auto")`).
 
 On a CPU, networks run channels_last in either precision: oneDNN's convolutions take that layout
 as it is, where an NCHW tensor is reordered around every convolution; on the AVX2 CPU it made
