@@ -272,8 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
     which = p.add_mutually_exclusive_group()
     which.add_argument(
         "--model",
-        help="pretrained name (see `denoisekit models`) or classical filter; default: "
-        "gray-blind for gray images, color-blind for colour, gray-camera / color-camera for "
+        help="pretrained name (see `denoisekit models`) or classical filter; default (or "
+        "auto): gray-blind for gray images, color-blind for colour, gray-camera / color-camera for "
         "photos whose noise reads as camera grain or JPEG (with --sigma auto); a +x8 suffix "
         "(gray-blind+x8) averages the network over 8 flips/rotations (8x the time)",
     )
