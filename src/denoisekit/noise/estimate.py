@@ -177,27 +177,32 @@ def _pca_sigma_channel(channel: Tensor) -> float:
     Below it clipping hardly changes the noise and the partly saturated patches would be read
     as noise (Train400, 8-bit sigma 5: +1.94/255 with them, +1.26 without).
     """
-    sigma = _pca_read(channel, clipped=False)
-    if sigma > CLIPPED_FROM and bool(channel.min() >= 0.0) and bool(channel.max() <= 1.0):
-        sigma = _pca_read(channel, clipped=True)
-    return sigma
-
-
-def _pca_read(channel: Tensor, *, clipped: bool) -> float:
     d = PCA_PATCH
     h, w = channel.shape
     stride = max(1, math.ceil(math.sqrt((h - d + 1) * (w - d + 1) / PCA_MAX_PATCHES)))
     # (N, d * d), one patch per row, so that selecting patches copies whole rows
     patches = F.unfold(channel[None, None], d, stride=stride)[0].T.contiguous()
-    cell = _region_of_patches(h, w, d, stride)
+    region = _region_of_patches(h, w, d, stride)
     grid = patches.reshape(-1, d, d)
     energy = (grid[:, :, 1:] - grid[:, :, :-1]).square().sum((1, 2)) + (
         (grid[:, 1:] - grid[:, :-1]).square().sum((1, 2))
     )
+    at_bound = (patches == 0) | (patches == 1)
+    sigma = _pca_read(patches, energy, region, at_bound, clipped=False)
+    if sigma > CLIPPED_FROM and bool(channel.min() >= 0.0) and bool(channel.max() <= 1.0):
+        sigma = _pca_read(patches, energy, region, at_bound, clipped=True)
+    return sigma
+
+
+def _pca_read(
+    patches: Tensor, energy: Tensor, cell: Tensor, at_bound: Tensor, *, clipped: bool
+) -> float:
+    """One reading of the (N, d * d) `patches` (their gradient `energy`, image region `cell`
+    and which pixels sit at 0 or 1), as white noise or, with `clipped`, as clipped noise."""
+    d = PCA_PATCH
     enough = 2 * d * d
     # Clipped noise keeps patches that merely touch black or white (their lower variance is
     # undone per cell below); saturated ones (mostly at a bound) carry no noise to read.
-    at_bound = (patches == 0) | (patches == 1)
     left_out = at_bound.float().mean(dim=1) > 0.5 if clipped else at_bound.any(dim=1)
     if int((~left_out).sum()) >= enough:
         patches, energy, cell = patches[~left_out], energy[~left_out], cell[~left_out]
