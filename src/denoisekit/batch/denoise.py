@@ -11,12 +11,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from ..errors import ConfigError, DataError
-from ..inference.choose import CAMERA_MODELS, choose_pretrained
+from ..inference.auto import AutoDenoiser
+from ..inference.choose import CAMERA_MODELS
 from ..inference.device import resolve_device
 from ..inference.levels import check_strength
 from ..inference.loaded import LoadedDenoiser, load, parse_sigma
@@ -32,6 +34,9 @@ from .jobs import (  # noqa: F401  (re-exported: the public home used to be here
     run_jobs,
     write_image,
 )
+
+if TYPE_CHECKING:
+    from ..noise import NoiseModel
 
 
 @dataclass(frozen=True)
@@ -50,40 +55,38 @@ class Summary:
 
 class _ModelChoice:
     """The model for each image: the one named, else the pretrained one `choose.py` picks for
-    it (loaded once, on first use)."""
+    it (`AutoDenoiser`: each loaded once, on first use), counting the files each choice got."""
 
     def __init__(
         self,
         model: str | None,
         checkpoint: str | Path | None,
-        blind: bool,
+        level: float | NoiseModel | None,
         precision: str,
         device: torch.device,
     ) -> None:
         if model is not None and checkpoint is not None:
             raise ConfigError("give --model or --checkpoint, not both")
         model = None if model == "auto" else model  # the choice per image, as when none is named
-        self.precision, self.device = precision, device
         source = Path(checkpoint) if checkpoint is not None else model
         self.fixed = None
+        self.auto = None
         if source is not None:
             self.fixed = load(source, precision=precision, device=device)
-        self.blind = blind
-        self.cache: dict[str, LoadedDenoiser] = {}
-        self.chosen: dict[str, int] = {}  # files per model picked by `choose_pretrained`
-        if self.fixed is None:
+        else:
             from ..checkpoints.pretrained import default_pretrained
 
             default_pretrained(3)  # fails before any file is read when none is shipped
+            self.auto = AutoDenoiser(precision=precision, device=device)
+        self.level = level  # a given level means a non-blind call: no camera model
+        self.chosen: dict[str, int] = {}  # files per model picked by `choose_pretrained`
 
     def for_image(self, image: np.ndarray) -> LoadedDenoiser:
         if self.fixed is not None:
             return self.fixed
-        name = choose_pretrained(image, blind=self.blind)
-        self.chosen[name] = self.chosen.get(name, 0) + 1
-        if name not in self.cache:
-            self.cache[name] = load(name, precision=self.precision, device=self.device)
-        return self.cache[name]
+        denoiser = self.auto.choose(image, self.level)
+        self.chosen[denoiser.name] = self.chosen.get(denoiser.name, 0) + 1
+        return denoiser
 
 
 def denoise_paths(
@@ -128,7 +131,7 @@ def denoise_paths(
     check_tiling(tile, overlap)
     jobs, skipped = plan_with_skipped(inputs, output, fmt=fmt)
     where = resolve_device(device)
-    choice = _ModelChoice(model, checkpoint, level is None, check_precision(precision), where)
+    choice = _ModelChoice(model, checkpoint, level, check_precision(precision), where)
     ignored, used, mismatched = False, {}, {}
 
     def denoise_one(job: Job, image: np.ndarray) -> np.ndarray:
