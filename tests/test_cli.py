@@ -311,10 +311,12 @@ def test_every_parsed_verb_has_a_function():
     import argparse
 
     from denoisekit.cli import VERBS
-    from denoisekit.cli_parser import build_parser
+    from denoisekit.cli.parser import MODULE_VERBS, build_parser, verb_module
 
     sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    assert set(sub.choices) == set(VERBS)
+    assert set(sub.choices) == set(VERBS) | set(MODULE_VERBS)
+    assert not set(VERBS) & set(MODULE_VERBS)
+    assert all(callable(verb_module(name).run) for name in MODULE_VERBS)
 
 
 def test_evaluate_says_which_split_it_scored(tmp_path, capsys):

@@ -14,7 +14,7 @@ from PIL import Image
 import denoisekit
 from denoisekit.checkpoints.checkpoint import save_checkpoint
 from denoisekit.cli import main
-from denoisekit.cli_parser import build_parser
+from denoisekit.cli.parser import build_parser
 from denoisekit.errors import ConfigError
 from denoisekit.inference import precision as precision_module
 from denoisekit.inference.device import resolve_device

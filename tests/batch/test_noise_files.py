@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from denoisekit import cli_parser
+from denoisekit.cli import options as cli_options
 from denoisekit.batch.noise import add_noise, file_seed
 from denoisekit.cli import main
 from denoisekit.io import read_image, save_image
@@ -116,4 +116,4 @@ def test_file_seed_is_stable():
 
 def test_help_names_every_noise_kind():
     for kind in noise_kinds():
-        assert kind in cli_parser.NOISE_HELP
+        assert kind in cli_options.NOISE_HELP

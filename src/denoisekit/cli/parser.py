@@ -1,4 +1,5 @@
-"""The arguments of every `denoisekit` verb (what each verb does is in `cli.py`).
+"""The arguments of every `denoisekit` verb (what each verb does is in `verbs.py`, or in the
+verb's own module for the verbs listed in `MODULE_VERBS`).
 
 Only argparse here, so `denoisekit --help` starts without importing torch.
 """
@@ -6,163 +7,29 @@ Only argparse here, so `denoisekit --help` starts without importing torch.
 from __future__ import annotations
 
 import argparse
-import os
-import re
+import importlib
 
-# Kept here, not imported from denoisekit.noise, so `--help` does not import torch;
-# tests/noise/test_files.py checks it names every kind.
-NOISE_HELP = (
-    "noise spec: kinds gaussian, gaussian-ramp, gaussian-correlated, poisson, poisson-gaussian, "
-    "camera-pipeline, speckle, salt-pepper, motion-blur, jpeg, quantize, joined with + and "
-    "applied in order, "
-    "e.g. gaussian:25/255, poisson:30, "
-    "motion-blur:9,30+poisson-gaussian:a=0.01,b=0.0004+jpeg:60; or a .json file with a "
-    '"noise" entry (from `denoisekit calibrate`)'
+from .options import (
+    EPILOG,
+    NOISE_HELP,
+    Version,
+    add_allow_large,
+    add_device_precision,
+    add_global_options,
+    add_image_inputs,
+    add_out,
+    add_output_options,
+    add_skip_bad,
 )
 
-
-EPILOG = """\
-Options --debug and --data-root go before or after the command; `denoisekit COMMAND --help`
-lists a command's own options. Every command that writes takes -o/--out.
-
-exit codes:
-  0    done
-  1    error: one line on stderr says what was wrong (--debug shows the traceback)
-  2    usage error: unknown option, bad or missing argument, an output that would overwrite
-       an existing file given without -o
-  3    partial: some inputs were skipped (unreadable files, --skip-bad), listed on stderr;
-       the others were written
-  130  interrupted (Ctrl-C)
-"""
-
-PRECISION_HELP = (
-    "networks' number format: auto (bf16 where the CPU/GPU computes it natively, about 2.3x "
-    "faster for 0.001 dB; else fp32), fp32 or bf16; default auto"
-)
-# The spellings `inference/device.py` takes, checked here without importing torch.
-_DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
+# Verbs that live in a module of their own in this package: each module has
+# `add_parser(sub)` (argparse only, light to import) and `run(args) -> int | None`.
+MODULE_VERBS: tuple[str, ...] = ()
 
 
-def _device(text: str) -> str:
-    value = text.strip().lower()
-    if not _DEVICE.fullmatch(value):
-        raise argparse.ArgumentTypeError(f"{text!r}: use auto, cpu, cuda or cuda:N")
-    return value
-
-
-class _Version(argparse.Action):
-    """`--version`: the package version (and torch's, read without importing torch)."""
-
-    def __init__(self, option_strings, dest=argparse.SUPPRESS, **kwargs) -> None:
-        kwargs.setdefault("help", "print the version and exit")
-        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
-
-    def __call__(self, parser, namespace, values, option_string=None) -> None:
-        import platform
-        from importlib.metadata import PackageNotFoundError, version
-
-        from . import __version__
-
-        try:
-            torch = version("torch")
-        except PackageNotFoundError:
-            torch = "not installed"
-        python = platform.python_version()
-        print(f"denoisekit {__version__} (torch {torch}, Python {python})")
-        parser.exit()
-
-
-def _add_global_options(p: argparse.ArgumentParser, *, top: bool) -> None:
-    """--debug and --data-root: on the top parser with their defaults, and on every command
-    with no default (argparse.SUPPRESS), so giving them after the command sets them and leaving
-    them out there keeps what was given before it."""
-    where = p if top else p.add_argument_group("global options (also before the command)")
-    data_root = os.environ.get("DENOISEKIT_DATA") or None  # set but empty: as if unset
-    debug, root = (False, data_root) if top else (argparse.SUPPRESS, argparse.SUPPRESS)
-    where.add_argument(
-        "--debug", action="store_true", default=debug, help="show tracebacks on errors"
-    )
-    where.add_argument(
-        "--data-root",
-        default=root,
-        metavar="FOLDER",
-        help="folder holding the named data sets (default: $DENOISEKIT_DATA or ../shared/data)",
-    )
-
-
-def _add_out(
-    p: argparse.ArgumentParser,
-    help: str,
-    *,
-    metavar: str,
-    required: bool = False,
-    default: str | None = None,
-) -> None:
-    """-o/--out, the output of every command that writes; --output still works (hidden)."""
-    group = p.add_mutually_exclusive_group(required=required)
-    group.add_argument("-o", "--out", metavar=metavar, default=default, help=help)
-    group.add_argument("--output", dest="out", default=default, help=argparse.SUPPRESS)
-
-
-def _add_device_precision(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--device",
-        type=_device,
-        default="auto",
-        metavar="{auto,cpu,cuda,cuda:N}",
-        help="where networks run: auto (a CUDA GPU when torch sees one, else the CPU), cpu, "
-        "cuda or cuda:N; default auto",
-    )
-    p.add_argument(
-        "--precision", default="auto", choices=["auto", "fp32", "bf16"], help=PRECISION_HELP
-    )
-
-
-def _add_image_inputs(p: argparse.ArgumentParser, verb: str, out_help: str) -> None:
-    """INPUT..., -o/--out and --overwrite of `denoise` and `noise`."""
-    p.add_argument(
-        "inputs",
-        nargs="+",
-        metavar="INPUT",
-        help="image files or folders (searched recursively); without -o the last INPUT is "
-        "the output, which must not be an existing file (unless --overwrite)",
-    )
-    _add_out(p, out_help, metavar="OUTPUT")
-    p.add_argument(
-        "--overwrite",
-        action="store_true",
-        help=f"let the last INPUT, given as the output without -o, be an existing file that "
-        f"is replaced (`denoisekit {verb} a.png b.png` then replaces b.png); outputs named "
-        "with -o are always replaced, and no input is ever written",
-    )
-
-
-def _add_output_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--format", help="output format: png, jpg, tif, bmp, webp (default: the input's)"
-    )
-    p.add_argument(
-        "--strip-metadata",
-        action="store_true",
-        help="write no ICC profile, EXIF (camera, date, GPS) or DPI; by default they are "
-        "copied from each input",
-    )
-
-
-def _add_skip_bad(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--skip-bad",
-        action="store_true",
-        help="skip unreadable images (counted) instead of stopping",
-    )
-
-
-def _add_allow_large(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--allow-large",
-        action="store_true",
-        help="read images above the decompression-bomb limit (89.5 MP); only for trusted files",
-    )
+def verb_module(name: str):
+    """The module of a verb in MODULE_VERBS."""
+    return importlib.import_module(f"{__package__}.{name}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -172,8 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action=_Version)
-    _add_global_options(parser, top=True)
+    parser.add_argument("--version", action=Version)
+    add_global_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add_command(name: str, help: str, **kwargs) -> argparse.ArgumentParser:
@@ -189,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="KEY=VALUE",
             help="override a config value, e.g. train.lr=3e-4 (repeatable)",
         )
-        _add_skip_bad(p)
+        add_skip_bad(p)
 
     p = add_command(
         "train",
@@ -201,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         "bf16-mixed.",
     )
     p.add_argument("config", nargs="?", help="YAML run config (default: built-in defaults)")
-    _add_out(p, "run folder for config, metrics, checkpoints", metavar="FOLDER", required=True)
+    add_out(p, "run folder for config, metrics, checkpoints", metavar="FOLDER", required=True)
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.*")
     p.add_argument(
         "--init",
@@ -246,13 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resize", action="store_true", help="resize to the size the model trained on")
     p.add_argument("--size", type=int, help="resize to SIZE x SIZE (e.g. 100 for pistachio)")
     p.add_argument("--batch-size", type=int, default=8)
-    _add_device_precision(p)
-    _add_skip_bad(p)
-    _add_out(p, "folder for per_image.csv and summary.json", metavar="FOLDER", required=True)
+    add_device_precision(p)
+    add_skip_bad(p)
+    add_out(p, "folder for per_image.csv and summary.json", metavar="FOLDER", required=True)
 
     p = add_command("experiment", "train and compare several models, write a report")
     p.add_argument("config", help="experiment YAML (e.g. configs/seeds/pistachio.yaml)")
-    _add_out(p, "experiment folder", metavar="FOLDER", required=True)
+    add_out(p, "experiment folder", metavar="FOLDER", required=True)
     p.add_argument("--runs", nargs="+", help="only these runs")
     add_set(p)
 
@@ -260,10 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "dir", nargs="?", metavar="FOLDER", help="experiment folder holding results.json"
     )
-    _add_out(p, "the same folder, as an option (report.html is written there)", metavar="FOLDER")
+    add_out(p, "the same folder, as an option (report.html is written there)", metavar="FOLDER")
 
     p = add_command("denoise", "denoise image files or folders")
-    _add_image_inputs(
+    add_image_inputs(
         p,
         "denoise",
         "output file (one input file) or folder mirroring the inputs (existing outputs are "
@@ -294,14 +161,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="factor on the noise level the model is given (estimated or not): 0.7 keeps more "
         "detail and grain, 1.5 smooths more; default 1",
     )
-    _add_device_precision(p)
+    add_device_precision(p)
     p.add_argument("--tile", type=int, default=512, help="tile size in pixels (0: whole image)")
     p.add_argument("--overlap", type=int, default=32, help="tile overlap in pixels")
-    _add_output_options(p)
-    _add_allow_large(p)
+    add_output_options(p)
+    add_allow_large(p)
 
     p = add_command("noise", "make noisy copies of image files or folders")
-    _add_image_inputs(
+    add_image_inputs(
         p,
         "noise",
         "output file (one input file) or folder (existing outputs are replaced); without -o "
@@ -309,8 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--noise", required=True, help=NOISE_HELP)
     p.add_argument("--seed", type=int, default=0, help="noise seed (per file: seed + its path)")
-    _add_output_options(p)
-    _add_allow_large(p)
+    add_output_options(p)
+    add_allow_large(p)
 
     p = add_command("benchmark", "quality, speed and memory of methods side by side")
     p.add_argument(
@@ -329,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--y-channel", action="store_true", help="PSNR/SSIM on the Y of colour images")
     p.add_argument("--border", type=int, default=0, help="crop N pixels per side before metrics")
-    _add_device_precision(p)
+    add_device_precision(p)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     p.add_argument(
         "--sigma-auto", action="store_true", help="give methods no sigma: each estimates it"
@@ -337,8 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--roofline", action="store_true", help="also measure the matmul peak and FLOP/s"
     )
-    _add_skip_bad(p)
-    _add_out(
+    add_skip_bad(p)
+    add_out(
         p,
         "folder for per_image.csv, summary.json, table.md (which record the device and the "
         "precision used)",
@@ -347,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = add_command("demo", "denoise bundled photos with shipped weights, write a report")
-    _add_out(p, "folder for the report (default runs/demo)", metavar="FOLDER", default="runs/demo")
+    add_out(p, "folder for the report (default runs/demo)", metavar="FOLDER", default="runs/demo")
     p.add_argument("--model", help="pretrained model to show (default: color-blind)")
     p.add_argument("--classical", default="nlm", help="classical filter to compare with")
     p.add_argument("--limit", type=int, default=None, help="first N photos only")
@@ -355,19 +222,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--train", action="store_true", help="instead train two small models briefly (minutes)"
     )
     p.add_argument("--epochs", type=int, default=None, help="with --train: epoch count")
-    _add_device_precision(p)
+    add_device_precision(p)
 
     p = add_command("calibrate", "fit a camera's noise (a, b) from its own photos")
     p.add_argument(
         "images", nargs="+", metavar="IMAGE", help="noisy image files or folders (recursive)"
     )
-    _add_out(p, "JSON file to write, usable as --noise FILE", metavar="FILE", required=True)
+    add_out(p, "JSON file to write, usable as --noise FILE", metavar="FILE", required=True)
     p.add_argument(
         "--burst",
         action="store_true",
         help="the images are shots of one static scene (same size): far more accurate",
     )
-    _add_allow_large(p)
+    add_allow_large(p)
+    for name in MODULE_VERBS:
+        verb_module(name).add_parser(sub)
     for command in sub.choices.values():  # last, so each command's own options lead
-        _add_global_options(command, top=False)
+        add_global_options(command, top=False)
     return parser

@@ -1,7 +1,6 @@
-"""The `denoisekit` command: parse arguments, call library functions, print results.
+"""What each built-in `denoisekit` verb does: call library functions, print results.
 
-Errors a user can fix print one line and exit 1 (`--debug` shows the traceback instead); usage
-errors exit 2, as argparse's do; a run that skipped some inputs exits 3 (`cli_parser.EPILOG`).
+Heavy imports stay inside each function, so one verb does not load what another needs.
 """
 
 from __future__ import annotations
@@ -10,14 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .cli_parser import build_parser
-from .errors import DenoiseKitError
-
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
-
-
-class UsageError(DenoiseKitError):
-    """A command line that parses but cannot be run as written (exit 2)."""
+from .common import EXIT_OK, EXIT_PARTIAL, UsageError
 
 
 def _overrides(args: argparse.Namespace) -> list[str]:
@@ -25,14 +17,14 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 
 
 def _cmd_models(args: argparse.Namespace) -> None:
-    from .checkpoints.pretrained import (
+    from ..checkpoints.pretrained import (
         WEIGHTS_ENV,
         measured_summary,
         pretrained_info,
         pretrained_names,
         weights_dir,
     )
-    from .registry import count_parameters, create_model, list_models
+    from ..registry import count_parameters, create_model, list_models
 
     print(f"{'name':<24}{'kind':<11}{'params':>10}  description")
     for entry in list_models():
@@ -43,7 +35,7 @@ def _cmd_models(args: argparse.Namespace) -> None:
     if not names:
         print(f"pretrained weights: none installed in {weights_dir()} (${WEIGHTS_ENV} overrides)")
         return
-    from .checkpoints.checkpoint import trained_estimator
+    from ..checkpoints.checkpoint import trained_estimator
 
     # "auto sigma": the estimator the model reads the level with when none is given
     header = f"{'pretrained':<24}{'model':<11}{'channels':>10}  {'sigma 0-255':<13}"
@@ -70,8 +62,8 @@ def _quiet_lightning() -> None:
 
 
 def _cmd_train(args: argparse.Namespace) -> None:
-    from .config import load_run_config
-    from .train import train
+    from ..config import load_run_config
+    from ..train import train
 
     _quiet_lightning()
     config = load_run_config(args.config, _overrides(args), init=args.init)
@@ -94,7 +86,7 @@ def _progress(args: argparse.Namespace) -> bool:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> None:
-    from .evaluate import evaluate_checkpoint
+    from ..evaluate import evaluate_checkpoint
 
     result = evaluate_checkpoint(
         args.checkpoint,
@@ -128,8 +120,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
 
 
 def _cmd_experiment(args: argparse.Namespace) -> None:
-    from .config import load_experiment_config
-    from .experiment import run_experiment
+    from ..config import load_experiment_config
+    from ..experiment import run_experiment
 
     _quiet_lightning()
     exp = load_experiment_config(args.config, _overrides(args))
@@ -138,7 +130,7 @@ def _cmd_experiment(args: argparse.Namespace) -> None:
 
 
 def _cmd_report(args: argparse.Namespace) -> None:
-    from .report import write_report
+    from ..report import write_report
 
     if args.dir and args.out and Path(args.dir) != Path(args.out):
         raise UsageError(f"two folders given ({args.dir} and -o {args.out}); give one")
@@ -164,7 +156,7 @@ def _inputs_and_output(args: argparse.Namespace) -> tuple[list[str], str]:
 
 
 def _cmd_denoise(args: argparse.Namespace) -> int:
-    from .batch.denoise import denoise_paths
+    from ..batch.denoise import denoise_paths
 
     inputs, output = _inputs_and_output(args)
     summary = denoise_paths(
@@ -194,7 +186,7 @@ def _cmd_denoise(args: argparse.Namespace) -> int:
 
 
 def _cmd_noise(args: argparse.Namespace) -> int:
-    from .batch.noise import noise_paths
+    from ..batch.noise import noise_paths
 
     inputs, output = _inputs_and_output(args)
     summary = noise_paths(
@@ -214,7 +206,7 @@ def _print_files_summary(summary, what: str) -> int:
     """The line `denoise` and `noise` end with (files, megapixels, seconds, output), then the
     files that could not be processed, one per line, and a warning (exit 3) if there were any;
     an error when nothing could be written."""
-    from .errors import DataError
+    from ..errors import DataError
 
     if summary.files == 0 and len(summary.failed) == 1:  # one input, and it failed
         raise DataError(summary.failed[0].reason)
@@ -236,7 +228,7 @@ def _print_files_summary(summary, what: str) -> int:
 
 
 def _cmd_benchmark(args: argparse.Namespace) -> None:
-    from .benchmark import BenchmarkProtocol, run_benchmark
+    from ..benchmark import BenchmarkProtocol, run_benchmark
 
     protocol = BenchmarkProtocol(
         seed=args.seed,
@@ -272,7 +264,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> None:
 
 
 def _cmd_demo(args: argparse.Namespace) -> None:
-    from .demo import run_demo
+    from ..demo import run_demo
 
     report = run_demo(
         args.out,
@@ -289,7 +281,7 @@ def _cmd_demo(args: argparse.Namespace) -> None:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> None:
-    from .batch.calibrate import calibrate_files, compression_note, write_calibration
+    from ..batch.calibrate import calibrate_files, compression_note, write_calibration
 
     result = calibrate_files(
         args.images, burst=args.burst, allow_large=args.allow_large, out=args.out
@@ -313,29 +305,3 @@ VERBS = {
     "demo": _cmd_demo,
     "calibrate": _cmd_calibrate,
 }
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run one command; returns the exit code (argparse exits 2 itself on a bad command line)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return VERBS[args.command](args) or EXIT_OK
-    except DenoiseKitError as e:
-        if args.debug:
-            raise
-        print(f"denoisekit: error: {e}", file=sys.stderr)
-        return EXIT_USAGE if isinstance(e, UsageError) else EXIT_ERROR
-    except OSError as e:  # a path the run cannot write (a file where a folder must be, ...)
-        if args.debug:
-            raise
-        where = f": {e.filename}" if e.filename else ""
-        print(f"denoisekit: error: {e.strerror or e}{where}", file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("denoisekit: interrupted", file=sys.stderr)
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())
