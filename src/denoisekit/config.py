@@ -38,6 +38,12 @@ class DataConfig:
     patch_size: int | None = None  # train on random crops of this size when set
     patches_per_image: int = 8
     augment: bool = False  # random flips / 90-degree rotations of training images
+    # brightness / contrast jitter of whole training images: shift up to +-jitter, contrast
+    # factor in [1 - jitter, 1 + jitter] (0: off; data/augment.py)
+    jitter: float = 0.0
+    # random resized crops of whole training images: a window of [crop_scale, 1] of the area,
+    # resized back (1: off)
+    crop_scale: float = 1.0
     limit: int | None = None  # cap on training images (quick runs)
     eval_limit: int | None = None  # cap on validation / test images
     skip_bad: bool = False  # skip unreadable files (counted) instead of stopping

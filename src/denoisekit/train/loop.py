@@ -17,6 +17,7 @@ import io
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,7 @@ def train(
     data_root: str | None = None,
     progress: bool = True,
     datasets: tuple[Any, Any] | None = None,
+    on_epoch: Callable[[dict[str, Any]], None] | None = None,
 ) -> TrainResult:
     """Train `config.model` and write config.yaml, metrics.csv, best.* and last.* into `out_dir`.
 
@@ -124,10 +126,13 @@ def train(
     A run that starts from weights (`train.init`, grown ones too) validates them before the
     first step as epoch 0 (a metrics.csv row with empty train_loss and lr) and saves them as
     best, so best.* is never worse on validation than the weights the run started from.
+    `on_epoch(row)` is called with each epoch's metrics.csv row once it is saved (tuning
+    prunes a trial there by raising).
     """
     from lightning_fabric import Fabric
     from tqdm import tqdm
 
+    from ..data.augment import augment_more, check_augment
     from ..data.patches import augment
 
     out_dir = output_folder(out_dir)
@@ -139,6 +144,7 @@ def train(
         raise ConfigError(
             f"train.stop_after must be from 1 to train.epochs ({t.epochs}), got {t.stop_after}"
         )
+    check_augment(config.data.jitter, config.data.crop_scale)
     if config.data.workers < 0:
         raise ConfigError(f"data.workers must be >= 0, got {config.data.workers}")
     if t.num_threads:
@@ -317,6 +323,8 @@ def train(
                     flush=True,
                 )
         fabric.barrier()
+        if on_epoch is not None:
+            on_epoch(row)
 
     if t.init and not resume:
         # Epoch 0: the weights the run starts from (grown ones too), validated before any
@@ -348,6 +356,13 @@ def train(
                 clean = item
                 if config.data.augment and not config.data.patch_size:
                     clean = augment(clean, generator)
+                if config.data.jitter or config.data.crop_scale < 1:
+                    clean = augment_more(
+                        clean,
+                        jitter_amount=config.data.jitter,
+                        crop_scale=config.data.crop_scale,
+                        generator=generator,
+                    )
                 noisy, sigma = noise(clean, generator)
                 batch = Batch(noisy, target=clean, sigma=sigma.to(noisy.device))
             else:  # noisy shots (B, S, C, p, p) from selfsup.shot_dataset; no clean image here
