@@ -20,6 +20,7 @@ from torch import Tensor, nn
 from .errors import ConfigError
 from .metrics import METRICS, SSIM_PROTOCOL, compute_all
 from .noise import NoiseModel
+from .shards import Shard, parse_shard
 
 
 @dataclass
@@ -33,11 +34,17 @@ class NoisyPairs:
 
 
 def make_noisy_pairs(
-    images: Sequence[Tensor], noise: NoiseModel, seed: int, names: Sequence[str] | None = None
+    images: Sequence[Tensor],
+    noise: NoiseModel,
+    seed: int,
+    names: Sequence[str] | None = None,
+    indices: Sequence[int] | None = None,
 ) -> NoisyPairs:
-    """Noise each image from its own generator (seed + index) so numbers repeat exactly."""
+    """Noise each image from its own generator (seed + index) so numbers repeat exactly.
+    `indices`: each image's index in the whole set, when `images` is a part of it (a shard),
+    so every image gets the noise it gets in a run over the whole set."""
     pairs = NoisyPairs([], [], [], list(names) if names is not None else [])
-    for index, clean in enumerate(images):
+    for index, clean in zip(indices or range(len(images)), images, strict=True):
         generator = torch.Generator().manual_seed(seed + index)
         noisy, sigma = noise(clean.unsqueeze(0), generator)
         pairs.clean.append(clean)
@@ -173,8 +180,34 @@ def evaluate_pairs(
     }
 
 
-def write_evaluation(result: dict[str, Any], pairs: NoisyPairs, proto: dict, out_dir: Path) -> None:
-    """`per_image.csv` and `summary.json` (keys psnr, ssim, mse, mae, noisy, n, protocol)."""
+def write_evaluation(
+    result: dict[str, Any],
+    pairs: NoisyPairs,
+    proto: dict,
+    out_dir: Path,
+    shard: dict[str, Any] | None = None,
+) -> None:
+    """`per_image.csv` and `summary.json` (keys psnr, ssim, mse, mae, noisy, n, protocol).
+
+    `shard` ({"index", "count", "images": each image's index in the whole set}) adds a
+    "shard" entry holding every per-image figure at full precision, from which
+    `merge.merge_evaluations` writes what one run over the whole set writes."""
+    names = [pairs.names[i] if i < len(pairs.names) else str(i) for i in range(len(pairs.clean))]
+    rows = {
+        "image": names,
+        "sigma": [float(s.mean()) for s in pairs.sigma],
+        "per_image": result["per_image"],
+        "noisy_per_image": result["noisy_per_image"],
+        "seconds": result["seconds"],
+    }
+    write_rows(rows, proto, out_dir, shard)
+
+
+def write_rows(
+    rows: dict[str, Any], proto: dict, out_dir: Path, shard: dict[str, Any] | None = None
+) -> None:
+    """`write_evaluation` from per-image lists: image, sigma, per_image and noisy_per_image
+    ({metric: values}), seconds."""
     import csv
     import io
 
@@ -183,19 +216,21 @@ def write_evaluation(result: dict[str, Any], pairs: NoisyPairs, proto: dict, out
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(["image", "sigma", *METRICS, *(f"noisy_{m}" for m in METRICS), "seconds"])
-    for i in range(len(pairs.clean)):
-        name = pairs.names[i] if i < len(pairs.names) else str(i)
+    for i, name in enumerate(rows["image"]):
         writer.writerow(
-            [name, f"{float(pairs.sigma[i].mean()):.6g}"]
-            + [f"{result['per_image'][m][i]:.6g}" for m in METRICS]
-            + [f"{result['noisy_per_image'][m][i]:.6g}" for m in METRICS]
-            + [f"{result['seconds'][i]:.6g}"]
+            [name, f"{rows['sigma'][i]:.6g}"]
+            + [f"{rows['per_image'][m][i]:.6g}" for m in METRICS]
+            + [f"{rows['noisy_per_image'][m][i]:.6g}" for m in METRICS]
+            + [f"{rows['seconds'][i]:.6g}"]
         )
-    summary = {m: result["summary"][m]["mean"] for m in METRICS}
-    summary["std"] = {m: result["summary"][m]["std"] for m in METRICS}
-    summary["noisy"] = {m: result["noisy_summary"][m]["mean"] for m in METRICS}
-    summary["n"] = len(pairs.clean)
+    scores, noisy = summarize(rows["per_image"]), summarize(rows["noisy_per_image"])
+    summary: dict[str, Any] = {m: scores[m]["mean"] for m in METRICS}
+    summary["std"] = {m: scores[m]["std"] for m in METRICS}
+    summary["noisy"] = {m: noisy[m]["mean"] for m in METRICS}
+    summary["n"] = len(rows["image"])
     summary["protocol"] = proto
+    if shard is not None:
+        summary["shard"] = {**shard, **rows}
     atomic_write_text(out_dir / "per_image.csv", buf.getvalue())
     atomic_write_json(out_dir / "summary.json", summary)
 
@@ -220,6 +255,7 @@ def evaluate_checkpoint(
     precision: str = "auto",
     device: str | torch.device = "auto",
     progress: bool = False,
+    shard: str | Shard | None = None,
 ) -> dict[str, Any]:
     """Score a checkpoint (a file, run folder or pretrained name; `+x8` for the self-ensemble)
     or a classical filter (`nlm`, `bm3d`, ...) on a data set with fixed noise; write
@@ -231,7 +267,9 @@ def evaluate_checkpoint(
     in, "auto" (bf16 where `device` computes it natively, else fp32; `inference/precision.py`),
     "fp32" or "bf16"; `device`: "auto" (a CUDA GPU when torch sees one), "cpu", "cuda" or
     "cuda:N". Both are written into the protocol as resolved. `progress`: a bar over the
-    images on stderr when it is a terminal. Returns the result of
+    images on stderr when it is a terminal. `shard` ("i/N"): only the images of that shard
+    (`shards.py`, keyed by each image's name), each noised and scored as in a run over the
+    whole split; `merge.merge_evaluations` joins the shards. Returns the result of
     `evaluate_pairs` plus "noise" (the parsed NoiseModel), "n" (images scored) and "skipped"
     (unreadable images left out with `skip_bad`).
     """
@@ -248,6 +286,7 @@ def evaluate_checkpoint(
     from .registry import create_model
 
     output_folder(out_dir)
+    shard = parse_shard(shard)
     for name, value in (("--limit", limit), ("--size", size), ("--batch-size", batch_size)):
         if value is not None and value < 1:
             raise ConfigError(f"{name} must be at least 1, got {value}")
@@ -282,7 +321,16 @@ def evaluate_checkpoint(
         size=size or (trained_data.get("size") if resize else None),
         skip_bad=skip_bad,
     )
-    pairs = make_noisy_pairs(images.images, noise_model, seed, images.names)
+    keep = list(range(len(images)))
+    if shard is not None:
+        keep = shard.select(keep, lambda i: images.names[i])
+    pairs = make_noisy_pairs(
+        [images.images[i] for i in keep],
+        noise_model,
+        seed,
+        [images.names[i] for i in keep],
+        indices=keep,
+    )
     if level == "auto":  # as `denoise --sigma auto` runs it: the model's own estimator
         from .models.base import sigma_estimator_of
 
@@ -302,5 +350,6 @@ def evaluate_checkpoint(
         precision=precision if network else "n/a (classical filter)",
         device=str(device),
     )
-    write_evaluation(result, pairs, proto, Path(out_dir))
-    return {**result, "noise": noise_model, "n": len(images), "skipped": proto["skipped"]}
+    part = None if shard is None else {"index": shard.index, "count": shard.count, "images": keep}
+    write_evaluation(result, pairs, proto, Path(out_dir), part)
+    return {**result, "noise": noise_model, "n": len(keep), "skipped": proto["skipped"]}

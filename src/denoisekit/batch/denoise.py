@@ -23,6 +23,7 @@ from ..inference.device import resolve_device
 from ..inference.levels import check_strength
 from ..inference.loaded import LoadedDenoiser, load, parse_sigma
 from ..inference.precision import check_precision
+from ..shards import Shard, parse_shard
 from .jobs import (  # noqa: F401  (re-exported: the public home used to be here)
     FORMATS,
     Failure,
@@ -105,6 +106,7 @@ def denoise_paths(
     keep_metadata: bool = True,
     precision: str = "auto",
     device: str | torch.device = "auto",
+    shard: str | Shard | None = None,
 ) -> Summary:
     """Denoise image files / folders `inputs` into `output` (see the module docstring).
 
@@ -121,7 +123,8 @@ def denoise_paths(
     gets its tile bar on a non-terminal stderr too, so a log is not silent. `precision`:
     what networks run in, "auto" (bf16 where the CPU or GPU has it natively, else fp32), "fp32"
     or "bf16" (`precision.py`). `device`: where networks run, "auto" (a CUDA GPU when torch
-    sees one, else the CPU), "cpu", "cuda" or "cuda:N" (`device.py`).
+    sees one, else the CPU), "cpu", "cuda" or "cuda:N" (`device.py`). `shard` ("i/N"): only
+    the files of that shard (`shards.py`), each written as a run over all of them writes it.
     """
     from ..inference.tiles import check_tiling, tile_count
     from ..progress import tile_bar
@@ -129,7 +132,7 @@ def denoise_paths(
     level = parse_sigma(sigma, what="--sigma")
     strength = check_strength(strength)
     check_tiling(tile, overlap)
-    jobs, skipped = plan_with_skipped(inputs, output, fmt=fmt)
+    jobs, skipped = plan_with_skipped(inputs, output, fmt=fmt, shard=parse_shard(shard))
     where = resolve_device(device)
     choice = _ModelChoice(model, checkpoint, level, check_precision(precision), where)
     ignored, used, mismatched = False, {}, {}

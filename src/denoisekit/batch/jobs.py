@@ -22,6 +22,7 @@ from ..errors import ConfigError, DataError
 from ..files import atomic_path
 from ..imagemeta import NONE, ImageMetadata, read_metadata
 from ..io import IMAGE_EXTENSIONS, read_image, save_image
+from ..shards import Shard
 
 # --format value -> file extension; the extension an output path may have -> writer.
 FORMATS = {
@@ -131,10 +132,17 @@ def plan(inputs: Sequence[str | Path], output: str | Path, *, fmt: str | None = 
 
 
 def plan_with_skipped(
-    inputs: Sequence[str | Path], output: str | Path, *, fmt: str | None = None
+    inputs: Sequence[str | Path],
+    output: str | Path,
+    *,
+    fmt: str | None = None,
+    shard: Shard | None = None,
 ) -> tuple[list[Job], list[Failure]]:
     """`plan`, plus the files in the input folders that are not images by their extension, as
-    failures (the verbs that process folders list them); each folder is walked once."""
+    failures (the verbs that process folders list them); each folder is walked once.
+
+    `shard` keeps only its part of both (`shards.py`), keyed by `job_key`; every path is still
+    checked, so all shards of a run refuse the same conflicts."""
     if not inputs:
         raise ConfigError("no input given; name image files or folders")
     sources = [Path(p) for p in inputs]
@@ -164,7 +172,11 @@ def plan_with_skipped(
                 base = output if len(sources) == 1 else output / path.resolve().name
                 found = _walk(path, output)
                 images = [p for p in found if _is_image_name(p)]
-                others += [Failure(p, _NOT_IMAGE) for p in found if not _is_image_name(p)]
+                others += [
+                    (Failure(p, _NOT_IMAGE), Job(p, base / p.relative_to(path)))
+                    for p in found
+                    if not _is_image_name(p)
+                ]
                 if not images:
                     raise DataError(
                         f"no images in folder {path} (looked for {', '.join(IMAGE_EXTENSIONS)})"
@@ -174,7 +186,23 @@ def plan_with_skipped(
                 jobs.append(Job(path, output / path.name))
         jobs = [Job(job.source, _with_ext(job.target, ext)) for job in jobs]
     _check_targets(jobs)
-    return jobs, others
+    if shard is not None:
+        jobs = shard.select(jobs, lambda job: job_key(job, output))
+        others = [o for o in others if shard.holds(job_key(o[1], output))]
+    return jobs, [failure for failure, _ in others]
+
+
+def job_key(job: Job, output: Path) -> str:
+    """The file's path relative to the output with the input's extension, the same for every
+    `--format`; a single file written to a named file: its input name. What `noise` seeds
+    each file's noise with and `--shard` splits by (the input's path relative to its root)."""
+    try:
+        relative = job.target.relative_to(output)
+    except ValueError:
+        return job.source.name
+    if relative == Path("."):
+        return job.source.name
+    return relative.with_suffix(job.source.suffix).as_posix()
 
 
 def _names_a_file(output: Path) -> bool:

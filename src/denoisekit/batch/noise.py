@@ -22,7 +22,8 @@ import torch
 from ..errors import DataError
 from ..io import from_tensor, split_alpha, to_tensor
 from ..noise.pipeline import NoiseModel, parse_noise
-from .jobs import Failure, Job, plan_with_skipped, run_jobs
+from ..shards import Shard, parse_shard
+from .jobs import Failure, Job, job_key, plan_with_skipped, run_jobs
 
 
 @dataclass(frozen=True)
@@ -40,18 +41,6 @@ def file_seed(seed: int, key: str) -> int:
     versions (unlike `hash`)."""
     digest = hashlib.sha256(f"{seed}\0{key}".encode()).digest()
     return int.from_bytes(digest[:8], "little") >> 1
-
-
-def _key(job: Job, output: Path) -> str:
-    """The file's path relative to the output, with the input's extension (so `--format`
-    does not change the noise); a single file written to a named file: its input name."""
-    try:
-        relative = job.target.relative_to(output)
-    except ValueError:
-        return job.source.name
-    if relative == Path("."):
-        return job.source.name
-    return relative.with_suffix(job.source.suffix).as_posix()
 
 
 def add_noise(image: np.ndarray, noise: NoiseModel, generator: torch.Generator) -> np.ndarray:
@@ -78,6 +67,7 @@ def noise_paths(
     allow_large: bool = False,
     progress: bool = False,
     keep_metadata: bool = True,
+    shard: str | Shard | None = None,
 ) -> NoiseSummary:
     """Write a noisy copy of every image in `inputs` (files or folders) under `output`.
 
@@ -88,17 +78,18 @@ def noise_paths(
     a path is wrong; files that cannot be read, and non-images in the input folders, are
     skipped and listed in `failed`. `allow_large` lifts the decompression-bomb limit.
     `keep_metadata`: copy each input's ICC profile, EXIF and DPI to its output. `progress`
-    shows a bar over files on stderr when it is a terminal.
+    shows a bar over files on stderr when it is a terminal. `shard` ("i/N"): only the files of
+    that shard (`shards.py`); each file's noise is the same as in a run over all of them.
     """
     model = noise if isinstance(noise, NoiseModel) else parse_noise(noise)
     output = Path(output)
     for path in inputs:
         if Path(path).exists() and Path(path).resolve() == output.resolve():
             raise DataError(f"output {output} is an input; choose another output folder")
-    jobs, skipped = plan_with_skipped(inputs, output, fmt=fmt)
+    jobs, skipped = plan_with_skipped(inputs, output, fmt=fmt, shard=parse_shard(shard))
 
     def noise_one(job: Job, image: np.ndarray) -> np.ndarray:
-        generator = torch.Generator().manual_seed(file_seed(seed, _key(job, output)))
+        generator = torch.Generator().manual_seed(file_seed(seed, job_key(job, output)))
         try:
             return add_noise(image, model, generator)
         except ValueError as e:  # e.g. a 5-channel TIFF

@@ -163,3 +163,26 @@ def add_allow_large(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="read images above the decompression-bomb limit (89.5 MP); only for trusted files",
     )
+
+
+_SHARD = re.compile(r"(\d+)/(\d+)")
+
+
+def shard_choice(text: str) -> str:
+    """'i/N' with 0 <= i < N, checked here without importing the package (`shards.py`)."""
+    match = _SHARD.fullmatch(text.strip())
+    if not match or not int(match.group(1)) < int(match.group(2)):
+        raise argparse.ArgumentTypeError(f"{text!r}: write i/N with 0 <= i < N, e.g. 0/4")
+    return text.strip()
+
+
+def add_shard(p: argparse.ArgumentParser, what: str, then: str = "") -> None:
+    """--shard i/N of the verbs that go through many files (`shards.py`)."""
+    p.add_argument(
+        "--shard",
+        type=shard_choice,
+        metavar="I/N",
+        help=f"only the {what} of shard I of N (0-based), split by a hash of each file's path "
+        "relative to its input root, so N runs with 0/N ... N-1/N cover every file once "
+        f"and write what one run writes{then}",
+    )

@@ -19,12 +19,13 @@ from .options import (
     add_image_inputs,
     add_out,
     add_output_options,
+    add_shard,
     add_skip_bad,
 )
 
 # Verbs that live in a module of their own in this package: each module has
 # `add_parser(sub)` (argparse only, light to import) and `run(args) -> int | None`.
-MODULE_VERBS: tuple[str, ...] = ()
+MODULE_VERBS: tuple[str, ...] = ("merge",)
 
 
 def verb_module(name: str):
@@ -115,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=8)
     add_device_precision(p)
     add_skip_bad(p)
+    add_shard(p, "images of the split", "; `denoisekit merge` joins the shards' summaries")
     add_out(p, "folder for per_image.csv and summary.json", metavar="FOLDER", required=True)
 
     p = add_command("experiment", "train and compare several models, write a report")
@@ -166,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overlap", type=int, default=32, help="tile overlap in pixels")
     add_output_options(p)
     add_allow_large(p)
+    add_shard(p, "input images")
 
     p = add_command("noise", "make noisy copies of image files or folders")
     add_image_inputs(
@@ -178,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="noise seed (per file: seed + its path)")
     add_output_options(p)
     add_allow_large(p)
+    add_shard(p, "input images")
 
     p = add_command("benchmark", "quality, speed and memory of methods side by side")
     p.add_argument(

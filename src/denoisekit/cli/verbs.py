@@ -107,10 +107,12 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         precision=args.precision,
         device=args.device,
         progress=_progress(args),
+        shard=args.shard,
     )
     s, n = result["summary"], result["noisy_summary"]
     skipped = f", {result['skipped']} unreadable skipped" if result["skipped"] else ""
-    count = f"{result['n']} image{'s' if result['n'] != 1 else ''} ({args.split} split{skipped})"
+    split = f"{args.split} split" + (f", shard {args.shard}" if args.shard else "")
+    count = f"{result['n']} image{'s' if result['n'] != 1 else ''} ({split}{skipped})"
     print(
         f"{count}, {result['noise'].spec}: PSNR {s['psnr']['mean']:.2f} dB "
         f"(noisy {n['psnr']['mean']:.2f}), SSIM {s['ssim']['mean']:.4f} "
@@ -174,6 +176,7 @@ def _cmd_denoise(args: argparse.Namespace) -> int:
         keep_metadata=not args.strip_metadata,
         allow_large=args.allow_large,
         progress=_progress(args),
+        shard=args.shard,
     )
     if summary.sigma_ignored:
         options = [("--sigma", args.sigma != "auto"), ("--strength", args.strength != 1)]
@@ -182,7 +185,7 @@ def _cmd_denoise(args: argparse.Namespace) -> int:
     for note in (*summary.channel_notes, summary.choice_note):
         if note:
             print(f"note: {note}", file=sys.stderr)
-    return _print_files_summary(summary, ", ".join(summary.models))
+    return _print_files_summary(summary, ", ".join(summary.models) + _shard(args))
 
 
 def _cmd_noise(args: argparse.Namespace) -> int:
@@ -198,8 +201,13 @@ def _cmd_noise(args: argparse.Namespace) -> int:
         keep_metadata=not args.strip_metadata,
         allow_large=args.allow_large,
         progress=_progress(args),
+        shard=args.shard,
     )
-    return _print_files_summary(summary, f"{summary.spec}, seed {args.seed}")
+    return _print_files_summary(summary, f"{summary.spec}, seed {args.seed}{_shard(args)}")
+
+
+def _shard(args: argparse.Namespace) -> str:
+    return f", shard {args.shard}" if args.shard else ""
 
 
 def _print_files_summary(summary, what: str) -> int:
