@@ -13,6 +13,7 @@ Optimizer and scheduler state for `--resume` go the same way: tensors into
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError, DataError
-from ..files import atomic_path, atomic_write_json
+from ..files import atomic_paths, json_text
 from ..registry import create_model
 
 FORMAT_VERSION = 1
@@ -64,7 +65,22 @@ def weights_header(path: str | Path) -> dict[str, str]:
 
     Raises DataError naming the file when it is not a readable safetensors file.
     """
-    weights = Path(path)
+    metadata = _safetensors_header(Path(path)).get("__metadata__") or {}
+    return {str(k): str(v) for k, v in metadata.items()} if isinstance(metadata, dict) else {}
+
+
+def tensor_shapes(path: str | Path) -> dict[str, tuple[int, ...]]:
+    """Name -> shape of every tensor in a `.safetensors` file, from its header alone."""
+    header = _safetensors_header(Path(path))
+    shapes = {}
+    for name, entry in header.items():
+        if name != "__metadata__" and isinstance(entry, dict):
+            shape = entry.get("shape")
+            shapes[name] = tuple(int(d) for d in shape) if isinstance(shape, list) else ()
+    return shapes
+
+
+def _safetensors_header(weights: Path) -> dict[str, Any]:
     try:
         with weights.open("rb") as f:
             size = int.from_bytes(f.read(8), "little")
@@ -77,8 +93,7 @@ def weights_header(path: str | Path) -> dict[str, str]:
         header = None
     if not isinstance(header, dict):
         raise DataError(f"cannot read checkpoint weights {weights}: not a safetensors file")
-    metadata = header.get("__metadata__") or {}
-    return {str(k): str(v) for k, v in metadata.items()} if isinstance(metadata, dict) else {}
+    return header
 
 
 def check_header(weights: Path, meta_path: Path, meta: dict[str, Any]) -> None:
@@ -111,25 +126,67 @@ def save_checkpoint(
     optimizer: torch.optim.Optimizer | None = None,
     scheduler: Any = None,
 ) -> Path:
-    """Write weights (+ optimizer state) and metadata atomically; returns the weights path.
+    """Write weights (+ optimizer state) and metadata as one set; returns the weights path.
 
-    The weights' safetensors header gets `header_metadata(meta)`: model, kwargs, version.
+    Every file is written to a temp file first; only when all are complete do they replace
+    the old set, the `.json` last, which records the SHA-256 of the others (`sha256`), so a
+    set torn by a crash during the renames is refused on load (`verify_files`). A failed
+    write (a full disk) is a DataError naming the file, and leaves the previous set as it
+    was. The weights' safetensors header gets `header_metadata(meta)`: model, kwargs, version.
     """
+    from safetensors import SafetensorError
     from safetensors.torch import save_file
 
     weights, meta_path, optim_path = _paths(path)
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-    with atomic_path(weights) as tmp:
-        save_file(state, str(tmp), metadata=header_metadata(meta))
     meta = {**meta, "format": FORMAT_VERSION, "denoisekit_version": _package_version()}
-    if optimizer is not None:
-        tensors, rest = _flatten_optimizer(optimizer.state_dict())
-        with atomic_path(optim_path) as tmp:
-            save_file(tensors, str(tmp))
-        meta["optimizer"] = rest
-        meta["scheduler"] = scheduler.state_dict() if scheduler is not None else None
-    atomic_write_json(meta_path, meta)
+    targets = [weights, optim_path, meta_path] if optimizer is not None else [weights, meta_path]
+    writing = weights
+    try:
+        with atomic_paths(*targets) as temps:
+            save_file(state, str(temps[0]), metadata=header_metadata(meta))
+            digests = {"weights": _sha256(temps[0])}
+            if optimizer is not None:
+                writing = optim_path
+                tensors, rest = _flatten_optimizer(optimizer.state_dict())
+                save_file(tensors, str(temps[1]))
+                digests["optimizer"] = _sha256(temps[1])
+                meta["optimizer"] = rest
+                meta["scheduler"] = scheduler.state_dict() if scheduler is not None else None
+            writing = meta_path
+            temps[-1].write_text(json_text({**meta, "sha256": digests}))
+    except (SafetensorError, OSError) as e:
+        reason = getattr(e, "strerror", None) or str(e)
+        raise DataError(
+            f"cannot write checkpoint {writing}: {reason}; the previous {weights.stem}.* files "
+            "are left as they were"
+        ) from None
     return weights
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify_files(path: str | Path, meta: dict[str, Any], *, optimizer: bool = False) -> None:
+    """DataError when the weights (and, with `optimizer`, the optimizer state) are not the
+    files the `.json` was written with: a save torn between files, or a file replaced.
+    Metadata without hashes (written before they were recorded, or by hand) passes."""
+    recorded = meta.get("sha256")
+    if not isinstance(recorded, dict):
+        return
+    weights, meta_path, optim_path = _paths(path)
+    checks = [("weights", weights)] + ([("optimizer", optim_path)] if optimizer else [])
+    for role, file in checks:
+        if role in recorded and file.is_file() and _sha256(file) != recorded[role]:
+            raise DataError(
+                f"{file} is not the file {meta_path} was saved with (its SHA-256 differs): "
+                "a save torn by a crash, or a file replaced; this checkpoint set is not used"
+            )
 
 
 def read_meta(path: str | Path) -> dict[str, Any]:
@@ -181,6 +238,39 @@ def _mismatch(model: nn.Module, state: dict[str, torch.Tensor]) -> str:
     return ", ".join(parts) or "tensor types differ"
 
 
+def check_shapes(weights: Path, meta_path: Path, meta: dict[str, Any]) -> None:
+    """DataError naming the first difference when the model the `.json` describes does not
+    have the tensors of the weights file: built on the meta device (shapes, no memory), so a
+    `.json` asking for a network of 10^11 parameters is refused before anything is allocated.
+    """
+    kwargs = meta.get("kwargs", {})
+    try:
+        with torch.device("meta"):
+            skeleton = create_model(meta["model"], **kwargs)
+    except (ConfigError, TypeError, ValueError) as e:
+        raise DataError(f"{meta_path} describes a model that cannot be built: {e}") from None
+    except (RuntimeError, NotImplementedError):
+        return  # a model that cannot be built without data: the load below checks it
+    shapes = tensor_shapes(weights)
+    expected = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
+    for key, shape in expected.items():
+        if key in shapes and shapes[key] != shape:
+            raise DataError(
+                f"{meta_path} does not match {weights}: the .json describes {meta['model']} "
+                f"{json.dumps(kwargs, sort_keys=True)}, whose {key} is {shape}, but the "
+                f"weights hold {shapes[key]}; the two files must come from the same checkpoint"
+            )
+    missing = [k for k in expected if k not in shapes]
+    unexpected = [k for k in shapes if k not in expected]
+    if missing or unexpected:
+        parts = [f"{len(missing)} tensors missing (e.g. {missing[0]})"] if missing else []
+        parts += [f"{len(unexpected)} unexpected (e.g. {unexpected[0]})"] if unexpected else []
+        raise DataError(
+            f"{weights} does not match {meta_path} ({meta['model']} {kwargs}): "
+            f"{', '.join(parts)}; the two files must come from the same checkpoint"
+        )
+
+
 def load_checkpoint(
     path: str | Path, *, map_location: str = "cpu", fusion: bool | int = True
 ) -> tuple[nn.Module, dict]:
@@ -197,10 +287,12 @@ def load_checkpoint(
     weights, meta_path, _ = _paths(path)
     meta = read_meta(path)
     check_header(weights, meta_path, meta)
+    verify_files(path, meta)
     kwargs = meta.get("kwargs", {})
+    check_shapes(weights, meta_path, meta)  # before any memory is taken for the model
     try:
         model = create_model(meta["model"], **kwargs)
-    except (ConfigError, TypeError, ValueError) as e:
+    except (ConfigError, TypeError, ValueError, RuntimeError, MemoryError) as e:
         raise DataError(f"{meta_path} describes a model that cannot be built: {e}") from None
     try:
         state = load_file(str(weights), device=map_location)
@@ -251,6 +343,7 @@ def load_training_state(
     meta = read_meta(path)
     if "optimizer" not in meta or not optim_path.is_file():
         raise DataError(f"{optim_path} missing: this checkpoint cannot resume training")
+    verify_files(path, meta, optimizer=True)
     optimizer.load_state_dict(_unflatten_optimizer(load_file(str(optim_path)), meta["optimizer"]))
     if scheduler is not None and meta.get("scheduler"):
         scheduler.load_state_dict(meta["scheduler"])
