@@ -2,14 +2,15 @@
 
     python benchmarks/export_pretrained.py runs/pretrained/gray-blind --name gray-blind \
         --hardware "2-core AMD EPYC Zen 4, CPU, bf16" [--measure set12,bsd68] \
-        [--evaluate "camera-pipeline:a=0.01,b=0.0002+jpeg:90" ...]
+        [--measure-8bit bsd68] [--evaluate "camera-pipeline:a=0.01,b=0.0002+jpeg:90" ...]
 
 Writes `src/denoisekit/weights/<name>.safetensors` (the run's best weights) and `<name>.json`:
 the checkpoint metadata without the per-epoch history, plus description, training data, sigma
 range, optimizer steps, hardware, training minutes and PSNR / SSIM measured here on the test
-sets at sigma 15, 25, 50 (the benchmark protocol, so the numbers match `denoisekit benchmark`)
-and, with `--evaluate`, PSNR on CBSD68 (BSD68 for a gray model) under other noises with the
-model run blind.
+sets at sigma 15, 25, 50 (the benchmark protocol, so the numbers match `denoisekit benchmark`),
+with `--measure-8bit` the same on noisy inputs clipped and rounded to 8 bits as a saved file
+holds them (`benchmark --quantize`; entries named "<set> 8-bit"), and, with `--evaluate`, PSNR
+on CBSD68 (BSD68 for a gray model) under other noises with the model run blind.
 """
 
 from __future__ import annotations
@@ -41,15 +42,16 @@ def steps_per_epoch(config: dict) -> int:
     return min(per_epoch, train.get("steps_per_epoch") or per_epoch)
 
 
-def measure(best: Path, sets: str) -> dict:
+def measure(best: Path, sets: str, *, quantize: bool = False) -> dict:
     """Mean PSNR / SSIM per set and sigma under the default benchmark protocol, in fp32 on the
-    CPU (as the shipped figures were measured)."""
-    protocol = BenchmarkProtocol(precision="fp32", device="cpu")
+    CPU (as the shipped figures were measured); with `quantize` on 8-bit noisy inputs, the set
+    named "<set> 8-bit"."""
+    protocol = BenchmarkProtocol(precision="fp32", device="cpu", quantize=quantize)
     with tempfile.TemporaryDirectory() as tmp:
         summary = run_benchmark(str(best), sets, "15,25,50", tmp, protocol=protocol, log=print)
     label = next(iter(summary["methods"]))
     return {
-        set_name: {
+        set_name + (" 8-bit" if quantize else ""): {
             sigma: {k: round(v[label][k], 4) for k in ("psnr", "ssim", "ms_per_mp")}
             for sigma, v in by_sigma.items()
         }
@@ -132,6 +134,11 @@ def main() -> None:
     parser.add_argument("--hardware", required=True, help="where it was trained")
     parser.add_argument("--measure", help="comma-separated test sets to measure, e.g. bsd68")
     parser.add_argument(
+        "--measure-8bit",
+        metavar="SETS",
+        help="also measure these test sets on 8-bit noisy inputs (benchmark --quantize)",
+    )
+    parser.add_argument(
         "--evaluate",
         action="append",
         default=[],
@@ -175,6 +182,11 @@ def main() -> None:
         info["measured"] = measured_in(args.summary, best)
     elif args.measure:
         info["measured"] = measure(best, args.measure)
+    if args.measure_8bit:
+        info["measured"] = {
+            **info.get("measured", {}),
+            **measure(best, args.measure_8bit, quantize=True),
+        }
     if args.evaluate:
         data = "bsd68" if info["channels"] == 1 else "cbsd68"
         info["measured"] = {**info.get("measured", {}), **measure_blind(best, args.evaluate, data)}
