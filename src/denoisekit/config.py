@@ -95,6 +95,7 @@ class TrainConfig:
     devices: Union[int, str] = 1  # noqa: UP007 (runtime type check needs the Union)
     num_nodes: int = 1
     strategy: str = "auto"
+    compile: bool = False  # torch.compile the model for training (see docs: Scaling out)
     grad_clip: float | None = None
     steps_per_epoch: int | None = None  # cap optimizer steps per epoch (quick runs)
     eval_batch_size: int = 16

@@ -211,6 +211,9 @@ def train(
     train_set, val_set = datasets or load_splits(config, data_root)
     check_channels(config, train_set, getattr(model, "in_channels", None))
     loader, dataset = train_loader(config, train_set, objective, noise)
+    # before the steps are counted: under DDP each process gets its 1/world of the batches
+    # (`train.batch_size` is per process; the global batch is batch_size x world size)
+    loader = fabric.setup_dataloaders(loader)
     selected_by = "val_psnr" if eval_noise else "val_loss"
     if eval_noise:
         val_pairs = make_noisy_pairs(val_set.images, eval_noise, config.seed + 10_000_000)
@@ -236,8 +239,9 @@ def train(
         best_epoch = int(meta.get("best_epoch", 0))
         elapsed = float(meta.get("train_seconds", 0.0))
 
+    if t.compile:  # Fabric keeps the compilation around its DDP wrapper
+        model = torch.compile(model)
     model, optimizer = fabric.setup(model, optimizer)
-    loader = fabric.setup_dataloaders(loader)
     raw_model = model.module
     # validation scores the model as it will be used: a noise2void one with its noisy-pixel fusion
     val_model = with_fusion(raw_model, to_dict(t))
@@ -335,6 +339,8 @@ def train(
         model.train()
         if hasattr(dataset, "set_epoch"):
             dataset.set_epoch(epoch, config.seed)
+        if hasattr(loader.sampler, "set_epoch"):  # DDP's sampler: else the same order each epoch
+            loader.sampler.set_epoch(epoch)
         # on the training device: noise drawn on the host would leave a GPU waiting for it
         generator = torch.Generator(device=fabric.device).manual_seed(
             config.seed * 1_000_003 + epoch * 7_919 + fabric.global_rank
