@@ -28,7 +28,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'denoisekit' has no attribute {name!r}")
 
 
-def load(source="auto", *, precision=None, device=None):
+def load(source="auto", *, precision=None, device=None, runtime=None):
     """A model ready to denoise many images: `denoisekit.load()`, `denoisekit.load("gray-blind")`.
 
     `source`: "auto" (the default; None too) gives each image the pretrained model
@@ -44,11 +44,13 @@ def load(source="auto", *, precision=None, device=None):
     natively: about 2.3x faster on such a CPU, at 0.001 dB; what `denoisekit denoise` uses, so
     pass "auto" for the CLI's exact numbers there). `device`: "auto" (a CUDA GPU when torch
     sees one, else the CPU; the default for names and paths), "cpu", "cuda" or "cuda:N"; an
-    `nn.Module` given without one stays where it is.
+    `nn.Module` given without one stays where it is. `runtime`: "torch" (the default),
+    "onnxruntime", "openvino" or "auto" (the fastest one installed for this CPU, what
+    `denoisekit denoise` uses; the converted network is cached on disk, see `runtimes/`).
     """
     from .inference import load as _load
 
-    return _load(source, precision=precision, device=device)
+    return _load(source, precision=precision, device=device, runtime=runtime)
 
 
 def denoise(
@@ -62,6 +64,7 @@ def denoise(
     precision: str | None = None,
     device: str | None = None,
     progress=None,
+    runtime: str | None = None,
 ):
     """Denoise one image: an array (HW/HWC, uint8/uint16/float) or a tensor ((C,H,W)/(B,C,H,W)).
 
@@ -74,6 +77,7 @@ def denoise(
     estimated or given (0.7 keeps more detail, 1.5 smooths more). `precision`, `device`: see
     `load` (the result comes back on the image's device). `progress`: a callable, called as
     `progress(done, total)` after each tile, e.g. to draw a bar for a large image.
+    `runtime`: "torch" (the default), "onnxruntime", "openvino" or "auto" (see `load`).
     """
     from .inference import denoise as _denoise
 
@@ -87,4 +91,5 @@ def denoise(
         precision=precision,
         device=device,
         progress=progress,
+        runtime=runtime,
     )

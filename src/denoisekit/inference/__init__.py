@@ -7,6 +7,7 @@
 - `tiles.py`: tiled inference with overlap blending, so memory is bounded by the tile size.
 - `precision.py`: fp32 or bf16 autocast at inference (`auto`: bf16 where the device has it).
 - `device.py`: `auto` / `cpu` / `cuda` / `cuda:N`, checked up front (`auto`: the GPU if any).
+- the runtime (PyTorch, onnxruntime, OpenVINO) that runs a network: `../runtimes/`.
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ __all__ = [
     "tiled_apply",
 ]
 
-# Models `denoise` loaded by name, reused across calls; keyed by (weights folder, name, device).
-_BY_NAME: dict[tuple[str, str, str], LoadedDenoiser] = {}
+# Models `denoise` loaded by name, reused across calls; keyed by (weights folder, name, device,
+# runtime), so a converted network is converted once per process.
+_BY_NAME: dict[tuple[str, str, str, str], LoadedDenoiser] = {}
 
 
 def denoise(
@@ -51,6 +53,7 @@ def denoise(
     precision: str | None = None,
     device: str | torch.device | None = None,
     progress: Progress | None = None,
+    runtime: str | None = None,
 ) -> Any:
     """Denoise one image (array or tensor, see `LoadedDenoiser.denoise`) in one call.
 
@@ -62,6 +65,7 @@ def denoise(
     see `LoadedDenoiser.denoise`; `precision` and `device` (None: "auto", the GPU when torch
     sees one, for a model given by name or path): see `load`. The result comes back on the
     image's device. `progress(done, total)` is called after each tile (see `tiles.py`).
+    `runtime`: "torch" (None), "onnxruntime", "openvino" or "auto" (see `load`).
     """
     from ..checkpoints.pretrained import weights_dir
     from .choose import choose_pretrained
@@ -70,9 +74,9 @@ def denoise(
         model = choose_pretrained(image, blind=parse_sigma(sigma) is None)
     if isinstance(model, str) and any(model in names for names in named_models()):
         where = resolve_device(device if device is not None else "auto")
-        key = (str(weights_dir()), model, str(where))
+        key = (str(weights_dir()), model, str(where), runtime or "torch")
         if key not in _BY_NAME:
-            _BY_NAME[key] = load(model, device=where)
+            _BY_NAME[key] = load(model, device=where, runtime=runtime)
         model, device = _BY_NAME[key], None
-    loaded = load(model, precision=precision, device=device)
+    loaded = load(model, precision=precision, device=device, runtime=runtime)
     return loaded.denoise(image, sigma, tile, overlap, strength=strength, progress=progress)

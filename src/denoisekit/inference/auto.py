@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import Tensor
 
+from ..runtimes.choose import check_runtime
 from .choose import choose_pretrained
 from .device import resolve_device
 from .levels import parse_sigma
@@ -30,21 +31,30 @@ AUTO = "auto"  # the name `load` takes for this
 class AutoDenoiser:
     """Denoises each image with the pretrained model chosen for it (see the module docstring).
 
-    `precision` ("fp32", "bf16" or "auto") and `device` (a `torch.device`) are what the chosen
-    models run in and on; `choose(image)` says which model an image gets. Calling the object
-    is the same as calling `denoise`.
+    `precision` ("fp32", "bf16" or "auto"), `device` (a `torch.device`) and `runtime` ("torch",
+    "onnxruntime", "openvino" or "auto") are what the chosen models run in, on and by;
+    `choose(image)` says which model an image gets. Calling the object is the same as calling
+    `denoise`.
     """
 
     name = AUTO
 
-    def __init__(self, *, precision: str = "fp32", device: torch.device | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        precision: str = "fp32",
+        device: torch.device | None = None,
+        runtime: str = "torch",
+    ) -> None:
         self.precision = check_precision(precision)
+        self.runtime = check_runtime(runtime)
         self.device = torch.device("cpu") if device is None else torch.device(device)
         self.loaded: dict[str, LoadedDenoiser] = {}  # chosen so far, by name
 
     def __repr__(self) -> str:
         return (
-            f"AutoDenoiser(precision={self.precision!r}, device={str(self.device)!r}, "
+            f"AutoDenoiser(precision={self.precision!r}, runtime={self.runtime!r}, "
+            f"device={str(self.device)!r}, "
             f"loaded={sorted(self.loaded)})"
         )
 
@@ -98,5 +108,6 @@ class AutoDenoiser:
         if name not in self.loaded:
             from .loaded import load
 
-            self.loaded[name] = load(name, precision=self.precision, device=self.device)
+            where, runtime = self.device, self.runtime
+            self.loaded[name] = load(name, precision=self.precision, device=where, runtime=runtime)
         return self.loaded[name]

@@ -8,6 +8,7 @@ in [0, 1] or uint8) come back as the same kind, dtype, layout and device. Inside
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,8 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import ConfigError, DataError, UnknownNameError, close_names
+from ..runtimes import accelerate, check_runtime, resolve_runtime
+from ..runtimes.graph import exportable
 from .auto import AUTO, AutoDenoiser
 from .device import resolve_device
 from .ensemble import ENSEMBLE_SUFFIX, SelfEnsemble, split_ensemble
@@ -46,6 +49,11 @@ def _check_values(batch: Tensor) -> None:
         )
 
 
+def _inner(model: nn.Module) -> nn.Module:
+    """The network a runtime converts: the one inside a self-ensemble, else `model`."""
+    return model.model if isinstance(model, SelfEnsemble) else model
+
+
 def model_channels(model: nn.Module) -> int | None:
     """The channel count `model` takes, or None when it takes any (classical filters)."""
     if hasattr(model, "in_channels"):
@@ -63,8 +71,9 @@ class LoadedDenoiser:
     `model` is the `nn.Module` (eval mode); `info` its metadata (the checkpoint JSON, with
     description, sigma_range, measured PSNR, ... for pretrained weights); `name` a label;
     `precision` what networks run in: "fp32", "bf16" (autocast + channels_last) or "auto" (bf16
-    where the device has it natively, see `precision.py`). Calling the object is the same as
-    calling `denoise`.
+    where the device has it natively, see `precision.py`); `runtime` what runs them: "torch",
+    "onnxruntime", "openvino" or "auto" (the fastest installed one measured for this kind of
+    CPU, see `runtimes/choose.py`). Calling the object is the same as calling `denoise`.
     """
 
     def __init__(
@@ -74,11 +83,14 @@ class LoadedDenoiser:
         *,
         name: str | None = None,
         precision: str = "fp32",
+        runtime: str = "torch",
     ) -> None:
         if not isinstance(model, nn.Module):
             raise TypeError(f"expected an nn.Module, got {type(model).__name__}")
         self.model = model.eval()
         self.precision = check_precision(precision)
+        self.runtime = check_runtime(runtime)
+        self._converted: dict[tuple[str, str, str], nn.Module] = {}  # by runtime, precision, device
         self.info: dict[str, Any] = dict(info or {})
         self.name = name or self.info.get("name") or getattr(model, "registry_name", None)
         self.name = self.name or type(model).__name__
@@ -209,11 +221,56 @@ class LoadedDenoiser:
         out = tiled_apply(run, batch, tile, overlap, progress=progress)
         return back(out).clamp_(0.0, 1.0)
 
+    def runs_on(self) -> tuple[str, str]:
+        """(runtime, precision) the network runs in on its device, e.g. ("openvino", "fp32");
+        ("torch", "fp32") for classical filters."""
+        device = self.device
+        if next(self.model.parameters(), None) is None:
+            return "torch", "fp32"
+        if self.runtime == "torch":
+            return "torch", resolve_precision(self.precision, device)
+        runtime, precision = resolve_runtime(self.runtime, device, self.precision)
+        if runtime != "torch" and not exportable(_inner(self.model)):
+            return "torch", resolve_precision(self.precision, device)
+        return runtime, precision
+
+    def _converted_network(self, runtime: str, precision: str) -> nn.Module | None:
+        """The model converted for `runtime` (cached per runtime, precision and device; a
+        self-ensemble converts the network inside it), or None when `auto` could not convert
+        it (then PyTorch runs it, with a warning)."""
+        device = self.device
+        key = (runtime, precision, str(device))
+        if key not in self._converted:
+            inner = _inner(self.model)
+            try:
+                converted = accelerate(inner, runtime, precision, device, self.info)
+            except Exception as error:  # noqa: BLE001 - any converter failure
+                if self.runtime != "auto":
+                    raise
+                warnings.warn(
+                    f"{self.name}: {runtime} could not convert the network ({error}); running "
+                    "it in PyTorch",
+                    stacklevel=3,
+                )
+                return None
+            if inner is not self.model:
+                converted = SelfEnsemble(converted)
+            self._converted[key] = converted
+        return self._converted[key]
+
     def _network(self):
-        """The model as a function of image tensors: run on the model's device, in its
-        precision and memory layout (`precision.use_channels_last`), returning float32."""
+        """The model as a function of image tensors: run on the model's device by its runtime,
+        in its precision and memory layout (`precision.use_channels_last`), returning float32."""
         device = self.device
         has_weights = next(self.model.parameters(), None) is not None
+        runtime, precision = self.runs_on()
+        converted = self._converted_network(runtime, precision) if runtime != "torch" else None
+        if converted is not None:
+
+            def run(image: Tensor, *extra: Tensor) -> Tensor:
+                return converted(image, *extra).float()
+
+            return run
         precision = resolve_precision(self.precision, device) if has_weights else "fp32"
         channels_last = use_channels_last(precision, device)
         if channels_last:
@@ -305,6 +362,7 @@ def load(
     *,
     precision: str | None = None,
     device: str | torch.device | None = None,
+    runtime: str | None = None,
 ) -> LoadedDenoiser | AutoDenoiser:
     """A model ready to denoise: `"auto"` (or None, the default: an `AutoDenoiser` that gives
     each image the pretrained model `denoise` and the CLI pick for it, see `auto.py`), a
@@ -316,27 +374,40 @@ def load(
     names. `precision`: "fp32" (None: fp32, or a loaded model's own), "bf16" or "auto" (see
     `LoadedDenoiser`). `device`: "auto", "cpu", "cuda" or "cuda:N" (`device.py`); None: "auto"
     for a model loaded here by name or path, and where it already is for an `nn.Module` or a
-    loaded model (given a device, those are moved there, as `nn.Module.to` does)."""
+    loaded model (given a device, those are moved there, as `nn.Module.to` does). `runtime`:
+    "torch" (None: torch, or a loaded model's own), "onnxruntime", "openvino" or "auto" (the
+    fastest one installed for this CPU, what the CLI uses; `runtimes/choose.py`)."""
+    if runtime is not None:
+        check_runtime(runtime)
     if source is None or (isinstance(source, str) and source == AUTO):
-        return AutoDenoiser(precision=precision or "fp32", device=resolve_device(device))
+        where = resolve_device(device)
+        return AutoDenoiser(precision=precision or "fp32", device=where, runtime=runtime or "torch")
     if isinstance(source, AutoDenoiser):
         if device is not None:
             source.to(resolve_device(device))
-        if precision is None or precision == source.precision:
+        wanted = (precision or source.precision, runtime or source.runtime)
+        if wanted == (source.precision, source.runtime):
             return source
-        return AutoDenoiser(precision=precision, device=source.device)
+        return AutoDenoiser(precision=wanted[0], device=source.device, runtime=wanted[1])
     if isinstance(source, LoadedDenoiser):
         if device is not None:
             source.to(resolve_device(device))
-        if precision is None or precision == source.precision:
+        wanted = (precision or source.precision, runtime or source.runtime)
+        if wanted == (source.precision, source.runtime):
             return source
-        return LoadedDenoiser(source.model, source.info, name=source.name, precision=precision)
+        loaded = LoadedDenoiser(
+            source.model, source.info, name=source.name, precision=wanted[0], runtime=wanted[1]
+        )
+        loaded._converted = source._converted  # same network: its conversions still hold
+        return loaded
     if device is None and not isinstance(source, nn.Module):
         device = "auto"
     target = resolve_device(device) if device is not None else None  # before any loading
     loaded = _load(source)
     if precision is not None:
         loaded.precision = check_precision(precision)
+    if runtime is not None:
+        loaded.runtime = runtime
     return loaded.to(target) if target is not None else loaded
 
 
