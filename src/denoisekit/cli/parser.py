@@ -25,7 +25,7 @@ from .options import (
 
 # Verbs that live in a module of their own in this package: each module has
 # `add_parser(sub)` (argparse only, light to import) and `run(args) -> int | None`.
-MODULE_VERBS: tuple[str, ...] = ("merge", "serve")
+MODULE_VERBS: tuple[str, ...] = ("merge", "serve", "downstream")
 
 
 def verb_module(name: str):

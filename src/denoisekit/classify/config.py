@@ -1,0 +1,47 @@
+"""The typed settings of a classifier run (a `classifier:` section of a downstream config)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..config import ModelConfig
+
+
+def _resnet() -> ModelConfig:
+    return ModelConfig(name="resnet-small")
+
+
+@dataclass
+class ClassifierTrainConfig:
+    epochs: int = 15
+    batch_size: int = 32
+    lr: float = 2e-3  # AdamW, cosine to lr / 100 over the run
+    weight_decay: float = 5e-4
+    label_smoothing: float = 0.0
+    eval_batch_size: int = 64
+
+
+@dataclass
+class ClassifierAugmentConfig:
+    dihedral: bool = True  # one of the 8 flips / quarter turns per image
+    jitter: float = 0.0  # brightness / contrast jitter (data/augment.py)
+    crop_scale: float = 1.0  # random resized crops of [crop_scale, 1] of the area; 1: off
+
+
+@dataclass
+class NoiseAugmentConfig:
+    """Training on noisy images, the alternative to denoising before classifying: each
+    training image gets one of `noises` (drawn uniformly), stored as `storage` says, except a
+    `clean_fraction` of them that stay clean. No noises: a clean-only classifier."""
+
+    noises: list[str] = field(default_factory=list)
+    clean_fraction: float = 0.25
+    storage: str | None = "8bit"
+
+
+@dataclass
+class ClassifierConfig:
+    model: ModelConfig = field(default_factory=_resnet)
+    train: ClassifierTrainConfig = field(default_factory=ClassifierTrainConfig)
+    augment: ClassifierAugmentConfig = field(default_factory=ClassifierAugmentConfig)
+    noise: NoiseAugmentConfig = field(default_factory=NoiseAugmentConfig)

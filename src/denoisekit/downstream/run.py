@@ -1,0 +1,269 @@
+"""Run a downstream comparison: train the classifiers and denoisers it needs (reusing finished
+ones), noise the test images as saved 8-bit files would be, denoise them with every method,
+classify everything, and write downstream.json, table.md, figures and report.html.
+
+Protocol: the test split of the data (never seen in training or selection); each noisy test
+image drawn from its own generator (seed + index), clipped and rounded as `storage` says; each
+denoised image rounded to 8 bits (a saved file) before it is classified; noise-aware denoisers
+are run blind (the level read from each image), as a user without a noise measurement would.
+Denoised images are cached in OUT/denoised/ (keyed by method, noise and checkpoint), so a rerun
+only computes what changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..classify.metrics import scores
+from ..classify.train import class_labels, load_classifier, predict, train_classifier
+from ..config import RunConfig, deep_merge, from_dict, load_experiment_config, to_dict
+from ..errors import ConfigError
+from ..files import atomic_path, atomic_write_json, atomic_write_text, output_folder
+from .config import DenoiserSpec, DownstreamConfig
+
+CLEAN = "clean"
+NOISY = "noisy (no denoising)"
+AUGMENTED = "noise-augmented classifier"
+RESULTS_FILE = "downstream.json"
+
+
+def load_labelled(config: DownstreamConfig, split: str, data_root, classes=None):
+    """(images (N, C, H, W), labels (N,), class names, image names) of one split."""
+    from ..data import load_dataset
+
+    images = load_dataset(
+        config.data,
+        root=data_root,
+        split=split,
+        size=config.size,
+        channels=config.channels,
+        limit=config.limit,
+    )
+    labels, classes = class_labels(images.names, classes)
+    return images.stack(), labels, classes, images.names
+
+
+def denoiser_run(spec: DenoiserSpec, label: str, seed: int) -> RunConfig:
+    """The run config an experiment-run denoiser trains with (`set` merged on the run)."""
+    exp = load_experiment_config(spec.experiment)
+    if spec.run not in exp.runs:
+        raise ConfigError(f"denoisers.{label}: {spec.experiment} has no run {spec.run!r}")
+    merged = deep_merge(to_dict(exp.run_config(spec.run)), spec.set or {})
+    return from_dict(RunConfig, merged)
+
+
+def prepare_denoiser(spec: DenoiserSpec, label: str, out_dir: Path, data_root, progress: bool):
+    """The model source `inference.load` takes: the name or path given, or the best checkpoint
+    of the experiment run, trained here first unless a finished training is there."""
+    if spec.model is not None:
+        return spec.model
+    from ..experiment import _saved_epoch
+    from ..train.loop import train
+
+    run = denoiser_run(spec, label, 0)
+    run_dir = out_dir / "denoisers" / label
+    done = _saved_epoch(run, run_dir)
+    if done >= run.train.epochs:
+        if progress:
+            print(f"{label}: reusing finished training in {run_dir}", flush=True)
+    else:
+        train(run, run_dir, resume=done > 0, data_root=data_root, progress=progress)
+    return str(run_dir / "best.safetensors")
+
+
+def _source_key(source: str) -> str:
+    """What identifies a denoiser's weights: a checkpoint's size and modification time, or
+    the name of a shipped model or filter."""
+    path = Path(source)
+    if path.is_file():
+        stat = path.stat()
+        return f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+    return source
+
+
+def _slug(text: str) -> str:
+    keep = "".join(c if c.isalnum() or c in "-." else "-" for c in text.lower())
+    return keep.strip("-") or "x"
+
+
+def denoised_images(source, noisy: Tensor, cache: Path, key: str, progress: bool) -> Tensor:
+    """`noisy` (N, C, H, W) denoised by `source`, rounded to 8 bits; read from `cache` when it
+    holds the same `key`."""
+    from .. import load
+
+    if cache.is_file():
+        with np.load(cache) as saved:
+            if str(saved["key"]) == key and saved["images"].shape == tuple(noisy.shape):
+                return torch.from_numpy(saved["images"]).float() / 255
+    model = load(source, device="cpu", precision="fp32")
+    start = time.perf_counter()
+    outputs = [
+        model.denoise_batch(noisy[i : i + 16], None, tile=None) for i in range(0, len(noisy), 16)
+    ]
+    rounded = (torch.cat(outputs) * 255).round().to(torch.uint8)
+    if progress:
+        seconds = time.perf_counter() - start
+        print(f"  {cache.stem}: {seconds:.0f}s ({seconds / len(noisy) * 1000:.0f} ms/image)")
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(cache) as tmp, open(tmp, "wb") as f:
+        np.savez(f, images=rounded.numpy(), key=np.array(key))
+    return rounded.float() / 255
+
+
+def _score(model, images: Tensor, labels: Tensor, classes: list[str]) -> dict[str, Any]:
+    predicted = predict(model, images)
+    return scores(labels.tolist(), predicted.tolist(), len(classes))
+
+
+def run_downstream(
+    config: DownstreamConfig, out_dir: str | Path, *, data_root=None, progress: bool = True
+) -> Path:
+    """Run the whole comparison into `out_dir`; returns the report's path."""
+    from ..noise import parse_noise
+    from .report import write_downstream_report
+
+    out_dir = output_folder(out_dir)
+    # everything a config can get wrong, before hours of training
+    noises = {
+        label: parse_noise(spec, storage=config.storage) for label, spec in config.noises.items()
+    }
+    for label, spec in config.denoisers.items():
+        if spec.experiment is not None:
+            denoiser_run(spec, label, config.seed)
+    train_x, train_y, classes, _ = load_labelled(config, "train", data_root)
+    val_x, val_y, _, _ = load_labelled(config, "val", data_root, classes)
+    test_x, test_y, _, test_names = load_labelled(config, "test", data_root, classes)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    common = dict(classes=classes, seed=config.seed, progress=progress)
+    trained = {
+        "clean": train_classifier(
+            config.classifier,
+            (train_x, train_y),
+            (val_x, val_y),
+            out_dir / "classifiers" / "clean",
+            name="classifier",
+            **common,
+        )
+    }
+    if config.noise_augmented.noises:
+        augmented = replace(config.classifier, noise=config.noise_augmented)
+        trained["noise-augmented"] = train_classifier(
+            augmented,
+            (train_x, train_y),
+            (val_x, val_y),
+            out_dir / "classifiers" / "noise-augmented",
+            name="noise-augmented classifier",
+            **common,
+        )
+    del train_x, train_y, val_x, val_y
+    classifiers = {k: load_classifier(v["checkpoint"])[0] for k, v in trained.items()}
+
+    sources = {
+        label: prepare_denoiser(spec, label, out_dir, data_root, progress)
+        for label, spec in config.denoisers.items()
+    }
+    from ..evaluate import make_noisy_pairs
+
+    clean_scores = _score(classifiers["clean"], test_x, test_y, classes)
+    table: dict[str, dict[str, Any]] = {NOISY: {CLEAN: clean_scores}}
+    for label in sources:
+        table[label] = {CLEAN: clean_scores}
+    if "noise-augmented" in classifiers:
+        table[AUGMENTED] = {CLEAN: _score(classifiers["noise-augmented"], test_x, test_y, classes)}
+    for noise_label, noise in noises.items():
+        pairs = make_noisy_pairs(list(test_x), noise, config.seed)
+        noisy = torch.stack(pairs.noisy).clamp(0, 1)
+        table[NOISY][noise_label] = _score(classifiers["clean"], noisy, test_y, classes)
+        if "noise-augmented" in classifiers:
+            table[AUGMENTED][noise_label] = _score(
+                classifiers["noise-augmented"], noisy, test_y, classes
+            )
+        for label, source in sources.items():
+            key = (
+                f"{_source_key(source)}|{config.noises[noise_label]}|{config.storage}|{config.seed}"
+            )
+            cache = out_dir / "denoised" / f"{_slug(noise_label)}__{_slug(label)}.npz"
+            denoised = denoised_images(
+                source, noisy, cache, hashlib.sha256(key.encode()).hexdigest(), progress
+            )
+            table[label][noise_label] = _score(classifiers["clean"], denoised, test_y, classes)
+        if progress:
+            accuracies = ", ".join(
+                f"{m} {row[noise_label]['accuracy']:.3f}" for m, row in table.items()
+            )
+            print(f"{noise_label}: {accuracies}", flush=True)
+
+    results = {
+        "name": config.name,
+        "title": config.title or config.name,
+        "protocol": {
+            "data": config.data,
+            "split": "test",
+            "n_images": len(test_x),
+            "size": f"{config.size}x{config.size}",
+            "classes": classes,
+            "storage": config.storage,
+            "seed": config.seed,
+            "denoisers": "blind (noise level read from each image); outputs rounded to 8 bits",
+            "threads": torch.get_num_threads(),
+        },
+        "noises": {CLEAN: None, **config.noises},
+        "classifiers": {
+            k: {
+                key: v[key]
+                for key in (
+                    "model",
+                    "kwargs",
+                    "params",
+                    "best_epoch",
+                    "best_val_accuracy",
+                    "train_seconds",
+                    "config",
+                    "history",
+                )
+            }
+            for k, v in trained.items()
+        },
+        "denoisers": {
+            label: {
+                "source": sources[label],
+                "note": spec.note,
+                "experiment": spec.experiment,
+                "run": spec.run,
+                "set": spec.set,
+            }
+            for label, spec in config.denoisers.items()
+        },
+        "table": table,
+        "test_names": test_names,
+    }
+    atomic_write_json(out_dir / RESULTS_FILE, results)
+    atomic_write_text(out_dir / "table.md", markdown_table(results))
+    return write_downstream_report(out_dir)
+
+
+def markdown_table(results: dict[str, Any]) -> str:
+    """Accuracy (%) per method and test noise, and macro F1 below it, as markdown tables."""
+    columns = list(results["noises"])
+    lines = []
+    for metric, title in (("accuracy", "Accuracy (%)"), ("f1", "Macro F1 (%)")):
+        lines += [f"| {title} | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
+        for method, row in results["table"].items():
+            cells = [f"{100 * row[c][metric]:.1f}" if c in row else "—" for c in columns]
+            lines.append(f"| {method} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def read_results(out_dir: str | Path) -> dict[str, Any]:
+    return json.loads((Path(out_dir) / RESULTS_FILE).read_text())
