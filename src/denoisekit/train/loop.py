@@ -392,7 +392,10 @@ def train(
                 bar.set_postfix(loss=f"{running.item() / count:.4g}")
         bar.close()
         _check_finite(running, epoch)
-        train_loss = running.item() / max(count, 1)
+        # summed over the processes: under DDP metrics.csv gives the loss of the global batch
+        totals = torch.stack([running, torch.tensor(float(count), device=running.device)])
+        totals = fabric.all_reduce(totals, reduce_op="sum")
+        train_loss = float(totals[0]) / max(float(totals[1]), 1.0)
         finish_epoch(epoch, epoch_start, train_loss)
 
     return TrainResult(
