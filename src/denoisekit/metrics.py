@@ -11,6 +11,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from .errors import DataError
+
 METRICS = ("psnr", "ssim", "mse", "mae")
 SSIM_PROTOCOL = "Wang et al. 2004: 11x11 Gaussian window, sigma 1.5, K1=0.01, K2=0.03, valid region"
 
@@ -104,6 +106,22 @@ def ssim(x: Tensor, y: Tensor, **window: float) -> Tensor:
     """
     x, y = _check(x, y)
     return ssim_differentiable(x, y, **window)
+
+
+SSIM_MIN_SIDE = 11  # the window of the protocol above
+
+
+def check_ssim_size(images, what: str) -> None:
+    """DataError, in one line, when an image of `images` ((C, H, W) tensors or HW/HWC arrays,
+    `what` names them) is smaller than SSIM's window: refused before any work, not after."""
+    for index, image in enumerate(images):
+        h, w = image.shape[-2:] if isinstance(image, Tensor) else image.shape[:2]
+        if min(h, w) < SSIM_MIN_SIDE:
+            raise DataError(
+                f"{what}: image {index + 1} is {w}x{h}; SSIM is measured over "
+                f"{SSIM_MIN_SIDE}x{SSIM_MIN_SIDE} windows, so every image must be at least "
+                f"{SSIM_MIN_SIDE}x{SSIM_MIN_SIDE} pixels"
+            )
 
 
 def compute_all(denoised: Tensor, clean: Tensor) -> dict[str, Tensor]:

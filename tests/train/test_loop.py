@@ -166,7 +166,7 @@ def test_fine_tuning_validates_its_start_as_epoch_0_and_keeps_it_unless_beaten(
     start = train(_config(gray_folder, "train.epochs=2"), tmp_path / "start", progress=False)
     init = f"train.init={start.out_dir / 'last.safetensors'}"
     # a rate far too high for fine-tuning: the one trained epoch ends worse than the start
-    result = train(_config(gray_folder, init, "train.lr=0.3"), tmp_path / "run", progress=False)
+    result = train(_config(gray_folder, init, "train.lr=3.0"), tmp_path / "run", progress=False)
     rows = _rows(result.out_dir)
     assert [row["epoch"] for row in rows] == ["0", "1"]
     assert rows[0]["train_loss"] == rows[0]["lr"] == "" and rows[1]["train_loss"] != ""
@@ -192,7 +192,7 @@ def test_a_fine_tuning_run_resumes_without_a_second_epoch_0(tmp_path, gray_folde
     start = train(_config(gray_folder, "train.epochs=2"), tmp_path / "start", progress=False)
     init = f"train.init={start.out_dir / 'last.safetensors'}"
     # too high a rate (as above): the start stays best, also across the restart
-    cut = _config(gray_folder, init, "train.lr=0.3", "train.epochs=2", "train.stop_after=1")
+    cut = _config(gray_folder, init, "train.lr=3.0", "train.epochs=2", "train.stop_after=1")
     train(cut, tmp_path / "cut", progress=False)
     cut.train.stop_after = None
     resumed = train(cut, tmp_path / "cut", resume=True, progress=False)

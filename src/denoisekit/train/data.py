@@ -85,11 +85,16 @@ def check_channels(config: RunConfig, train_set, in_channels: int | None) -> Non
         )
 
 
-def train_loader(config: RunConfig, train_set, objective, noise) -> tuple[Any, Any]:
+def train_loader(
+    config: RunConfig, train_set, objective, noise, *, rank: int = 0, replicas: int = 1
+) -> tuple[Any, Any]:
     """DataLoader over clean training images or patches (supervised) or over noisy shots
     (B, S, C, p, p) (self-supervised, `selfsup.shot_dataset`); returns (loader, dataset).
-    Channels are checked before, by `check_channels`."""
+    Its order comes from an `EpochSampler` (this `rank`'s share of `replicas` processes) and
+    its worker seeds from its own `generator`, both set per epoch (`rng.py`). Channels are
+    checked before, by `check_channels`."""
     from ..data.patches import PatchDataset
+    from .rng import EpochSampler
 
     d = config.data
     if not objective.supervised:
@@ -107,7 +112,8 @@ def train_loader(config: RunConfig, train_set, objective, noise) -> tuple[Any, A
     loader = DataLoader(
         dataset,
         batch_size=batch,
-        shuffle=True,
+        sampler=EpochSampler(len(dataset), config.seed, rank=rank, replicas=replicas),
+        generator=torch.Generator(),
         drop_last=len(dataset) > batch,
         num_workers=d.workers,
         pin_memory=d.workers > 0 and torch.cuda.is_available(),

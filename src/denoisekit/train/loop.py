@@ -33,8 +33,9 @@ from ..checkpoints.checkpoint import (
 from ..config import RunConfig, TrainConfig, resolve_lr, save_yaml, to_dict
 from ..errors import ConfigError, DataError
 from ..evaluate import evaluate_pairs, make_noisy_pairs
-from ..files import atomic_write_text, output_folder
+from ..files import atomic_write_text, output_folder, remove_stale_temps
 from ..inference.precision import native_bf16
+from ..metrics import check_ssim_size
 from ..models.fusion import with_fusion
 from ..noise import parse_noise
 from ..registry import count_parameters, create_model
@@ -42,6 +43,7 @@ from .data import check_channels, load_splits, train_loader
 from .init import initial_weights
 from .losses import get_loss
 from .objectives import Batch, get_objective
+from .rng import seed_epoch
 from .selfsup import (
     check_objective_config,
     is_none,
@@ -210,10 +212,17 @@ def train(
 
     train_set, val_set = datasets or load_splits(config, data_root)
     check_channels(config, train_set, getattr(model, "in_channels", None))
-    loader, dataset = train_loader(config, train_set, objective, noise)
+    if eval_noise:  # scored by SSIM after every epoch: refused now, not after the first
+        what = f"validation images of {config.data.val or config.data.train!r}"
+        check_ssim_size(val_set.images, what)
+    loader, dataset = train_loader(
+        config, train_set, objective, noise, rank=fabric.global_rank, replicas=fabric.world_size
+    )
+    sampler, loader_generator = loader.sampler, loader.generator
     # before the steps are counted: under DDP each process gets its 1/world of the batches
     # (`train.batch_size` is per process; the global batch is batch_size x world size)
-    loader = fabric.setup_dataloaders(loader)
+    # our EpochSampler already splits the items between processes (`rng.py`)
+    loader = fabric.setup_dataloaders(loader, use_distributed_sampler=False)
     selected_by = "val_psnr" if eval_noise else "val_loss"
     if eval_noise:
         val_pairs = make_noisy_pairs(val_set.images, eval_noise, config.seed + 10_000_000)
@@ -229,9 +238,15 @@ def train(
         meta = read_meta(last)
         if meta.get("model") != config.model.name or meta.get("kwargs") != config.model.kwargs:
             raise ConfigError(f"--resume: {last} holds a different model than the config")
-        resumed, _ = load_checkpoint(last, fusion=False)
+        try:  # both check the files are the ones last.json was saved with: no torn set
+            resumed, _ = load_checkpoint(last, fusion=False)
+            load_training_state(last, optimizer, scheduler)
+        except DataError as e:
+            raise DataError(
+                f"--resume: {e}; start the run over (without --resume), or from its best "
+                "weights with train.init"
+            ) from None
         model.load_state_dict(resumed.state_dict())
-        load_training_state(last, optimizer, scheduler)
         history = meta.get("history", [])
         start_epoch = int(meta["epoch"]) + 1
         best_psnr = float(meta.get("best_val_psnr") or -math.inf)
@@ -253,6 +268,7 @@ def train(
                 file=sys.stderr,
             )
         out_dir.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(out_dir)  # those of a run killed while saving
         save_yaml(to_dict(config), out_dir / "config.yaml")
 
     base_meta = {
@@ -339,6 +355,9 @@ def train(
         model.train()
         if hasattr(dataset, "set_epoch"):
             dataset.set_epoch(epoch, config.seed)
+        # every random state from (seed, epoch, rank) alone: a resumed run repeats it exactly
+        seed_epoch(config.seed, epoch, fabric.global_rank, loader_generator)
+        sampler.start_epoch(epoch)
         if hasattr(loader.sampler, "set_epoch"):  # DDP's sampler: else the same order each epoch
             loader.sampler.set_epoch(epoch)
         # on the training device: noise drawn on the host would leave a GPU waiting for it
