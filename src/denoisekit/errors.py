@@ -34,3 +34,8 @@ def close_names(name: str, known: Iterable[str], n: int = 3) -> str:
 def unknown(kind: str, name: str, known: Iterable[str]) -> UnknownNameError:
     """One-line error for an unknown `kind` called `name`, listing close names."""
     return UnknownNameError(f"unknown {kind} {name!r}; {close_names(name, known)}")
+
+
+class InputWarning(UserWarning):
+    """Something about an input file a user should know but that does not stop the run (a
+    damaged EXIF block, frames past the first): the CLI prints it as one `note:` line."""
