@@ -82,12 +82,14 @@ def run_demo(
     precision: str = "auto",
     device: str = "auto",
     progress: bool = False,
+    runtime: str = "auto",
 ) -> Path:
     """Write the demo report into `out_dir` and return the path of report.html.
 
     `precision` ("auto", "fp32", "bf16") and `device` ("auto", "cpu", "cuda", "cuda:N"): where
     and how the networks run (`inference/precision.py`, `inference/device.py`). `progress`:
-    a bar over the denoised images on stderr when it is a terminal (the pretrained demo)."""
+    a bar over the denoised images on stderr when it is a terminal (the pretrained demo).
+    `runtime`: what runs the pretrained network ("auto", "torch", "onnxruntime", "openvino")."""
     from .files import output_folder
     from .inference.device import resolve_device
     from .inference.precision import check_precision
@@ -114,6 +116,7 @@ def run_demo(
         precision=precision,
         device=device,
         progress=progress,
+        runtime=runtime,
     )
 
 
@@ -132,12 +135,14 @@ def run_pretrained_demo(
     precision: str = "auto",
     device: str = "auto",
     progress: bool = False,
+    runtime: str = "auto",
 ) -> Path:
     """Denoise the bundled photos with shipped weights and a classical filter, blind.
 
     model: a pretrained name; None picks color-blind (gray-blind if only that is installed,
     which then denoises each colour channel on its own through `load`). `precision`,
-    `device`: how and where the network runs (see `load`); the protocol records both.
+    `device`, `runtime`: how, where and by what the network runs (see `load`); the protocol
+    records them.
     `progress`: a bar over the denoised images on stderr when it is a terminal.
     """
     import sys
@@ -151,7 +156,6 @@ def run_pretrained_demo(
     from .experiment import _hwc
     from .files import atomic_path, atomic_write_json
     from .inference import load
-    from .inference.precision import resolve_precision
     from .noise import parse_noise
     from .progress import bar
     from .registry import count_parameters, create_model
@@ -160,7 +164,7 @@ def run_pretrained_demo(
     out_dir = Path(out_dir)
     model = model or default_pretrained(3)
     info = pretrained_info(model)
-    loaded = load(model, precision=precision, device=device)
+    loaded = load(model, precision=precision, device=device, runtime=runtime)
     network = lambda noisy, sigma: loaded.denoise_batch(noisy, sigma)  # noqa: E731
     filt = create_model(classical)
     photos = load_dataset("embedded", channels=3, limit=limit)
@@ -218,7 +222,8 @@ def run_pretrained_demo(
                     n_images=len(photos),
                     sigma_given="none: estimated from each noisy image",
                     weights=model,
-                    precision=resolve_precision(precision, loaded.device),
+                    precision=loaded.runs_on()[1],
+                    runtime=loaded.runs_on()[0],
                     device=str(loaded.device),
                 ),
                 "noisy": {"per_image": noisy_scores, "summary": summarize(noisy_scores)},

@@ -256,6 +256,7 @@ def evaluate_checkpoint(
     device: str | torch.device = "auto",
     progress: bool = False,
     shard: str | Shard | None = None,
+    runtime: str = "auto",
 ) -> dict[str, Any]:
     """Score a checkpoint (a file, run folder or pretrained name; `+x8` for the self-ensemble)
     or a classical filter (`nlm`, `bm3d`, ...) on a data set with fixed noise; write
@@ -267,11 +268,12 @@ def evaluate_checkpoint(
     in, "auto" (bf16 where `device` computes it natively, else fp32; `inference/precision.py`),
     "fp32" or "bf16"; `device`: "auto" (a CUDA GPU when torch sees one), "cpu", "cuda" or
     "cuda:N". Both are written into the protocol as resolved. `progress`: a bar over the
-    images on stderr when it is a terminal. `shard` ("i/N"): only the images of that shard
-    (`shards.py`, keyed by each image's name), each noised and scored as in a run over the
-    whole split; `merge.merge_evaluations` joins the shards. Returns the result of
-    `evaluate_pairs` plus "noise" (the parsed NoiseModel), "n" (images scored) and "skipped"
-    (unreadable images left out with `skip_bad`).
+    images on stderr when it is a terminal. `runtime`: what runs a network, "auto", "torch",
+    "onnxruntime" or "openvino" (`runtimes/`; recorded in the protocol). `shard` ("i/N"):
+    only the images of that shard (`shards.py`, keyed by each image's name), each noised and
+    scored as in a run over the whole split; `merge.merge_evaluations` joins the shards.
+    Returns the result of `evaluate_pairs` plus "noise" (the parsed NoiseModel), "n" (images
+    scored) and "skipped" (unreadable images left out with `skip_bad`).
     """
     from .checkpoints.checkpoint import load_checkpoint
     from .checkpoints.pretrained import resolve_weights
@@ -302,11 +304,17 @@ def evaluate_checkpoint(
         model, meta = load_checkpoint(resolve_weights(plain, "--checkpoint"), fusion=fusion)
     network = next(model.parameters(), None) is not None
     device = device if network else torch.device("cpu")  # filters run on the CPU
+    asked_precision = precision
     precision = resolve_precision(precision, device) if network else "fp32"
     model.to(device)
     if use_channels_last(precision, device):  # as `denoise` runs it: same results
         model.to(memory_format=torch.channels_last)
     fused = model  # a Noise2Void model's fusion sits inside the ensemble
+    runtime_used = "torch"
+    if network:  # as `denoise` runs it: the same runtime
+        from .runtimes import run_by
+
+        model, runtime_used, precision = run_by(model, runtime, device, asked_precision, meta)
     model = SelfEnsemble(model) if ensemble else model
     trained = meta.get("config", {})
     level = noise_level or trained.get("noise", {}).get("level", "image")
@@ -348,6 +356,7 @@ def evaluate_checkpoint(
         fusion_window=fused.window if isinstance(fused, NoisyPixelFusion) else 0,
         skipped=len(getattr(images, "skipped", [])),
         precision=precision if network else "n/a (classical filter)",
+        runtime=runtime_used if network else "n/a (classical filter)",
         device=str(device),
     )
     part = None if shard is None else {"index": shard.index, "count": shard.count, "images": keep}

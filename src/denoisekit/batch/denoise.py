@@ -23,6 +23,7 @@ from ..inference.device import resolve_device
 from ..inference.levels import check_strength
 from ..inference.loaded import LoadedDenoiser, load, parse_sigma
 from ..inference.precision import check_precision
+from ..runtimes.choose import check_runtime
 from ..shards import Shard, parse_shard
 from .jobs import (  # noqa: F401  (re-exported: the public home used to be here)
     FORMATS,
@@ -65,6 +66,7 @@ class _ModelChoice:
         level: float | NoiseModel | None,
         precision: str,
         device: torch.device,
+        runtime: str = "auto",
     ) -> None:
         if model is not None and checkpoint is not None:
             raise ConfigError("give --model or --checkpoint, not both")
@@ -73,12 +75,12 @@ class _ModelChoice:
         self.fixed = None
         self.auto = None
         if source is not None:
-            self.fixed = load(source, precision=precision, device=device)
+            self.fixed = load(source, precision=precision, device=device, runtime=runtime)
         else:
             from ..checkpoints.pretrained import default_pretrained
 
             default_pretrained(3)  # fails before any file is read when none is shipped
-            self.auto = AutoDenoiser(precision=precision, device=device)
+            self.auto = AutoDenoiser(precision=precision, device=device, runtime=runtime)
         self.level = level  # a given level means a non-blind call: no camera model
         self.chosen: dict[str, int] = {}  # files per model picked by `choose_pretrained`
 
@@ -107,6 +109,7 @@ def denoise_paths(
     precision: str = "auto",
     device: str | torch.device = "auto",
     shard: str | Shard | None = None,
+    runtime: str = "auto",
 ) -> Summary:
     """Denoise image files / folders `inputs` into `output` (see the module docstring).
 
@@ -123,7 +126,9 @@ def denoise_paths(
     gets its tile bar on a non-terminal stderr too, so a log is not silent. `precision`:
     what networks run in, "auto" (bf16 where the CPU or GPU has it natively, else fp32), "fp32"
     or "bf16" (`precision.py`). `device`: where networks run, "auto" (a CUDA GPU when torch
-    sees one, else the CPU), "cpu", "cuda" or "cuda:N" (`device.py`). `shard` ("i/N"): only
+    sees one, else the CPU), "cpu", "cuda" or "cuda:N" (`device.py`). `runtime`: what runs
+    networks, "auto" (the fastest installed for this CPU), "torch", "onnxruntime" or
+    "openvino" (`runtimes/`). `shard` ("i/N"): only
     the files of that shard (`shards.py`), each written as a run over all of them writes it.
     """
     from ..inference.tiles import check_tiling, tile_count
@@ -134,7 +139,9 @@ def denoise_paths(
     check_tiling(tile, overlap)
     jobs, skipped = plan_with_skipped(inputs, output, fmt=fmt, shard=parse_shard(shard))
     where = resolve_device(device)
-    choice = _ModelChoice(model, checkpoint, level, check_precision(precision), where)
+    choice = _ModelChoice(
+        model, checkpoint, level, check_precision(precision), where, check_runtime(runtime)
+    )
     ignored, used, mismatched = False, {}, {}
 
     def denoise_one(job: Job, image: np.ndarray) -> np.ndarray:

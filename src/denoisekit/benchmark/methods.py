@@ -21,6 +21,8 @@ class Method:
     params: int
     source: str  # registered name or checkpoint path
     colour: str = "a colour network (all channels jointly)"  # how colour images are handled
+    # the torch network whose convolutions are counted, when `model` is run by another runtime
+    torch_model: nn.Module | None = None
 
 
 def _label_for(path: Path) -> str:

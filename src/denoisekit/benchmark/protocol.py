@@ -69,12 +69,17 @@ class BenchmarkProtocol:
     threads: int = 0  # 0: leave torch's default
     blind: bool = False  # True: methods get no sigma and estimate it from the noisy image
     device: str = "auto"  # networks: auto (a CUDA GPU when torch sees one), cpu, cuda, cuda:N
+    runtime: str = "auto"  # networks: auto (fastest installed, runtimes/choose.py), torch, ...
 
     def __post_init__(self) -> None:
         if not isinstance(self.border, int) or self.border < 0:
             raise ConfigError(f"--border must be an integer >= 0, got {self.border!r}")
         if self.precision not in ("auto", "fp32", "bf16"):
             raise ConfigError(f"--precision must be auto, fp32 or bf16, got {self.precision!r}")
+        if self.runtime not in ("auto", "torch", "onnxruntime", "openvino"):
+            raise ConfigError(
+                f"--runtime must be auto, torch, onnxruntime or openvino, got {self.runtime!r}"
+            )
         if not isinstance(self.threads, int) or self.threads < 0:
             raise ConfigError(f"--threads must be an integer >= 0, got {self.threads!r}")
 
@@ -143,7 +148,8 @@ class BenchmarkProtocol:
                 f"- Clean: {d['clean']}. Noise: {d['noise']}, seed {self.seed}.",
                 f"- Noisy input: {d['noisy_input']}. Sigma: {d['sigma_given']}.",
                 f"- Output: {d['output']}. PSNR: {d['psnr']}. SSIM: {d['ssim']}.",
-                f"- Speed: {d['speed']}. Networks run in {self.precision} on {self.device}; "
+                f"- Speed: {d['speed']}. Networks run in {self.precision} on {self.device} "
+                f"by {self.runtime}; "
                 "classical filters in float64 numpy on the CPU.",
             ]
         )

@@ -79,16 +79,37 @@ def _prepare(methods: Sequence[Method], protocol: BenchmarkProtocol) -> None:
             method.model.to(device)
             if use_channels_last(protocol.precision, device):
                 method.model.to(memory_format=torch.channels_last)
+            if protocol.runtime != "torch":  # resolved by `_resolve`: a runtime that is there
+                _convert(method, protocol, device)
+
+
+def _convert(method: Method, protocol: BenchmarkProtocol, device: torch.device) -> None:
+    """Run `method`'s network by the protocol's runtime (a self-ensemble: the network inside
+    it); its torch module stays for counting FLOPs."""
+    from ..inference.ensemble import SelfEnsemble
+    from ..runtimes import accelerate
+
+    ensemble = isinstance(method.model, SelfEnsemble)
+    inner = method.model.model if ensemble else method.model
+    converted = accelerate(inner, protocol.runtime, protocol.precision, device)
+    if converted is not inner:
+        method.torch_model = method.model
+        method.model = SelfEnsemble(converted) if ensemble else converted
 
 
 def _resolve(protocol: BenchmarkProtocol) -> BenchmarkProtocol:
-    """The protocol with `auto` device and precision replaced by what runs (so summary.json
-    and table.md say fp32 or bf16, cpu or cuda:N)."""
+    """The protocol with `auto` device, precision and runtime replaced by what runs (so
+    summary.json and table.md say fp32 or bf16, cpu or cuda:N, torch or openvino)."""
+    from ..runtimes import resolve_runtime
+
     device = resolve_device(protocol.device)
     if device.type == "cuda" and device.index is None:
         device = torch.device("cuda", torch.cuda.current_device())
     precision = resolve_precision(protocol.precision, device)
-    return dataclasses.replace(protocol, precision=precision, device=str(device))
+    runtime, runtime_precision = resolve_runtime(protocol.runtime, device, protocol.precision)
+    if runtime != "torch":
+        precision = runtime_precision
+    return dataclasses.replace(protocol, precision=precision, device=str(device), runtime=runtime)
 
 
 def _machine(protocol: BenchmarkProtocol, roofline: dict | None) -> dict[str, Any]:
@@ -99,6 +120,7 @@ def _machine(protocol: BenchmarkProtocol, roofline: dict | None) -> dict[str, An
         "torch": torch.__version__,
         "precision_networks": protocol.precision,
         "device_networks": protocol.device,
+        "runtime_networks": protocol.runtime,
         **(
             {"gpu": torch.cuda.get_device_name(protocol.device)}
             if "cuda" in protocol.device
@@ -286,7 +308,8 @@ def _warm_up(
     if method.kind != "network":
         return None
     device = torch.device(protocol.device)
-    flops = conv_flops(method.model, warm.to(device), torch.tensor([sigma], device=device))
+    counted = method.torch_model or method.model
+    flops = conv_flops(counted, warm.to(device), torch.tensor([sigma], device=device))
     return flops / prepared.megapixels[0]
 
 

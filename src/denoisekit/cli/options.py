@@ -118,6 +118,18 @@ def add_device_precision(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_runtime(p: argparse.ArgumentParser) -> None:
+    """--runtime of the verbs that run networks (`denoisekit/runtimes/`)."""
+    p.add_argument(
+        "--runtime",
+        default="auto",
+        choices=["auto", "torch", "onnxruntime", "openvino"],
+        help="what runs networks: auto (the fastest installed runtime measured for this kind "
+        "of CPU, torch on a GPU), torch, onnxruntime or openvino (pip install "
+        "'denoisekit[fast]' / '[export]'); converted networks are cached on disk; default auto",
+    )
+
+
 def add_image_inputs(p: argparse.ArgumentParser, verb: str, out_help: str) -> None:
     """INPUT..., -o/--out and --overwrite of `denoise` and `noise`."""
     p.add_argument(

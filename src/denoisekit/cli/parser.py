@@ -19,13 +19,14 @@ from .options import (
     add_image_inputs,
     add_out,
     add_output_options,
+    add_runtime,
     add_shard,
     add_skip_bad,
 )
 
 # Verbs that live in a module of their own in this package: each module has
 # `add_parser(sub)` (argparse only, light to import) and `run(args) -> int | None`.
-MODULE_VERBS: tuple[str, ...] = ("merge", "serve", "downstream")
+MODULE_VERBS: tuple[str, ...] = ("merge", "serve", "downstream", "tune")
 
 
 def verb_module(name: str):
@@ -115,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, help="resize to SIZE x SIZE (e.g. 100 for pistachio)")
     p.add_argument("--batch-size", type=int, default=8)
     add_device_precision(p)
+    add_runtime(p)
     add_skip_bad(p)
     add_shard(p, "images of the split", "; `denoisekit merge` joins the shards' summaries")
     add_out(p, "folder for per_image.csv and summary.json", metavar="FOLDER", required=True)
@@ -164,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
         "detail and grain, 1.5 smooths more; default 1",
     )
     add_device_precision(p)
+    add_runtime(p)
     p.add_argument("--tile", type=int, default=512, help="tile size in pixels (0: whole image)")
     p.add_argument("--overlap", type=int, default=32, help="tile overlap in pixels")
     add_output_options(p)
@@ -201,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--y-channel", action="store_true", help="PSNR/SSIM on the Y of colour images")
     p.add_argument("--border", type=int, default=0, help="crop N pixels per side before metrics")
     add_device_precision(p)
+    add_runtime(p)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     p.add_argument(
         "--sigma-auto", action="store_true", help="give methods no sigma: each estimates it"
@@ -227,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--epochs", type=int, default=None, help="with --train: epoch count")
     add_device_precision(p)
+    add_runtime(p)
 
     p = add_command("calibrate", "fit a camera's noise (a, b) from its own photos")
     p.add_argument(

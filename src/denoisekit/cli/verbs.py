@@ -108,6 +108,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         device=args.device,
         progress=_progress(args),
         shard=args.shard,
+        runtime=args.runtime,
     )
     s, n = result["summary"], result["noisy_summary"]
     skipped = f", {result['skipped']} unreadable skipped" if result["skipped"] else ""
@@ -177,6 +178,7 @@ def _cmd_denoise(args: argparse.Namespace) -> int:
         allow_large=args.allow_large,
         progress=_progress(args),
         shard=args.shard,
+        runtime=args.runtime,
     )
     if summary.sigma_ignored:
         options = [("--sigma", args.sigma != "auto"), ("--strength", args.strength != 1)]
@@ -248,6 +250,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> None:
         threads=args.threads,
         blind=args.sigma_auto,
         device=args.device,
+        runtime=args.runtime,
     )
     summary = run_benchmark(
         args.models,
@@ -263,6 +266,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> None:
     minutes = summary.get("seconds_total", 0.0) / 60
     machine = summary["machine"]
     ran = f"networks in {machine['precision_networks']} on {machine['device_networks']}"
+    ran += f" by {machine['runtime_networks']}"
     print(f"wrote {Path(args.out) / 'table.md'} ({minutes:.1f} min; {ran})")
     skipped = sum(entry["skipped"] for entry in summary["datasets"].values())
     if skipped:
@@ -284,6 +288,7 @@ def _cmd_demo(args: argparse.Namespace) -> None:
         precision=args.precision,
         device=args.device,
         progress=_progress(args),
+        runtime=args.runtime,
     )
     print(f"report: {report}")
 

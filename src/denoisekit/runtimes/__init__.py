@@ -14,7 +14,7 @@ Nothing here imports onnxruntime or openvino until a network is converted or run
 from __future__ import annotations
 
 from .choose import RUNTIMES, check_runtime, installed, native_bf16_cpu, resolve_runtime
-from .network import RuntimeNetwork, accelerate
+from .network import RuntimeNetwork, accelerate, run_by
 
 __all__ = [
     "RUNTIMES",
@@ -24,4 +24,5 @@ __all__ = [
     "installed",
     "native_bf16_cpu",
     "resolve_runtime",
+    "run_by",
 ]

@@ -134,3 +134,37 @@ def accelerate(
     else:
         raise ValueError(f"unknown runtime {runtime!r}")
     return RuntimeNetwork(model, runtime, precision, run).eval()
+
+
+def run_by(
+    model: nn.Module,
+    runtime: str,
+    device: torch.device,
+    precision: str,
+    info: dict | None = None,
+) -> tuple[nn.Module, str, str]:
+    """(network, runtime, precision) for `runtime` and `precision` as asked ("auto" allowed,
+    see `choose.resolve_runtime`): `model` converted where the runtime is not torch. A model
+    that cannot be converted runs in torch: silently when it is not a network built on
+    `Denoiser` (classical filters), with a warning when `auto` fails to convert one; a
+    runtime named explicitly raises instead."""
+    import warnings
+
+    from .choose import resolve_runtime
+
+    resolved, resolved_precision = resolve_runtime(runtime, device, precision)
+    if resolved == "torch" or not exportable(model):
+        return model, "torch", resolved_precision
+    try:
+        return (
+            accelerate(model, resolved, resolved_precision, device, info),
+            resolved,
+            resolved_precision,
+        )
+    except Exception as error:  # noqa: BLE001 - any converter failure
+        if runtime != "auto":
+            raise
+        warnings.warn(
+            f"{resolved} could not convert the network ({error}); using PyTorch", stacklevel=2
+        )
+        return model, "torch", resolved_precision
