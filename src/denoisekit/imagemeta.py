@@ -85,13 +85,14 @@ def read_metadata(path: str | os.PathLike) -> ImageMetadata:
     """
     from PIL import Image
 
-    from .decoders import READ_ERRORS, pixel_limit_lifted
+    from .decoders import READ_ERRORS, pixel_limit_lifted, warnings_as_one_note
 
     path = Path(path)
     if path.suffix.lower() in (".tif", ".tiff"):
-        return _tiff_metadata(path)
+        with warnings_as_one_note(path):
+            return _tiff_metadata(path)
     try:  # called once the pixels were read, so their size has passed (or skipped) the check
-        with pixel_limit_lifted(), Image.open(path) as img:
+        with warnings_as_one_note(path), pixel_limit_lifted(), Image.open(path) as img:
             info = dict(img.info)
             exif = _exif(img, path)
             transposed = exif is not None and exif.get(EXIF_ORIENTATION, 1) in _TRANSPOSED

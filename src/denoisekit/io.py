@@ -12,6 +12,7 @@ dependency) respectively.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +21,14 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import Tensor
 
-from .decoders import READ_ERRORS, pixel_limit_lifted
-from .errors import DataError
+from .decoders import (
+    READ_ERRORS,
+    frame_count,
+    header_size,
+    pixel_limit_lifted,
+    warnings_as_one_note,
+)
+from .errors import DataError, InputWarning
 from .files import atomic_path
 from .imagemeta import EXIF_ORIENTATION, NONE, ImageMetadata
 from .png16 import decode_png16, encode_png16
@@ -50,31 +57,41 @@ def read_image(
     reduced DCT scale no smaller than `size` and then resized with antialiasing, which is several
     times faster than a full decode for large photos. Other files come back at stored size.
     Images with more pixels than Pillow's decompression-bomb limit (`Image.MAX_IMAGE_PIXELS`,
-    89.5 MP) are refused unless `allow_large`. Raises DataError naming the file when it is
-    missing, unreadable, corrupt or too large.
+    89.5 MP) are refused unless `allow_large`, by the size in the header of whichever decoder
+    reads the file, before any pixel is read. Raises DataError naming the file when it is
+    missing, unreadable, corrupt or too large. Only the first frame of an animation or
+    multi-page TIFF is read: an InputWarning says so, as it does for damaged metadata.
     """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"image file not found: {path}")
-    with pixel_limit_lifted() as limit:
+    with pixel_limit_lifted() as limit, warnings_as_one_note(path):
         try:
             if not allow_large:
                 _check_pixel_count(path, limit)
-            return _decode(path, size)
+            image = _decode(path, size)
+            frames = frame_count(path)
         except DataError:
             raise
         except READ_ERRORS as exc:
             raise DataError(f"cannot read image {path}: {exc}") from None
+        if frames > 1:
+            warnings.warn(
+                InputWarning(f"{path} holds {frames} frames; frame 1 of {frames} was read"),
+                stacklevel=2,
+            )
+        if image.dtype.kind == "f":
+            _check_float_range(image, str(path))
+        return image
 
 
 def _check_pixel_count(path: Path, limit: int | None) -> None:
     if limit is None:  # the caller turned Pillow's limit off
         return
-    try:
-        with Image.open(path) as img:
-            w, h = img.size
-    except READ_ERRORS:
-        return  # not a header Pillow knows (e.g. a float TIFF): the decoder reports it
+    found = header_size(path)
+    if found is None:
+        return  # no header any decoder knows: the decoder reports the file as unreadable
+    w, h = found
     if w * h > limit:
         raise DataError(
             f"{path} is {w}x{h} ({w * h / 1e6:.1f} MP), above the decompression-bomb limit of "
@@ -206,11 +223,32 @@ def split_alpha(image: ArrayOrTensor) -> tuple[ArrayOrTensor, ArrayOrTensor | No
     return image, None
 
 
+# Float pixels are on the [0, 1] scale; unclipped noise may take them past either end (sigma
+# 50/255 reaches about 1.8 in a large image), but not past this: a value of 3 or 200 means a
+# 0-255 (or other) scale, which would be read wrong, so it is refused instead.
+FLOAT_RANGE = (-1.0, 2.0)
+
+
+def _check_float_range(array: np.ndarray, what: str = "a float image") -> None:
+    if array.size == 0:
+        return
+    low, high = float(np.min(array)), float(np.max(array))
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise DataError(f"{what} holds nan or inf pixels; float images must be finite")
+    if low < FLOAT_RANGE[0] or high > FLOAT_RANGE[1]:
+        raise DataError(
+            f"{what} has float pixels from {low:.4g} to {high:.4g}; float images are on the "
+            f"[0, 1] scale ({FLOAT_RANGE[0]:g} to {FLOAT_RANGE[1]:g} allowed for unclipped "
+            "noise): divide 0-255 values by 255, or pass uint8 / uint16"
+        )
+
+
 def to_tensor(array: np.ndarray) -> Tensor:
     """HW/HWC array -> (C, H, W) float32 in [0, 1]; alpha dropped (use `split_alpha` to keep it).
 
     uint8 is divided by 255, uint16 by 65535, bool maps to {0, 1}; float input is assumed to be
-    on the [0, 1] scale already and passes through unchanged.
+    on the [0, 1] scale already and passes through unchanged. A float array with values
+    outside `FLOAT_RANGE` (e.g. on a 0-255 scale), nan or inf is a DataError.
     """
     array = np.asarray(array)
     if array.ndim == 2:
@@ -222,7 +260,10 @@ def to_tensor(array: np.ndarray) -> Tensor:
         scale = 255.0
     elif array.dtype == np.uint16:
         scale = 65535.0
-    elif array.dtype == np.bool_ or array.dtype.kind == "f":
+    elif array.dtype == np.bool_:
+        scale = 1.0
+    elif array.dtype.kind == "f":
+        _check_float_range(array)
         scale = 1.0
     else:
         raise ValueError(f"unsupported image dtype {array.dtype}; use uint8, uint16 or float")

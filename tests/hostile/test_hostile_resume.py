@@ -64,6 +64,25 @@ class _Killed(BaseException):
     """What a `kill -9` amounts to in-process: nothing after it runs (no except catches it)."""
 
 
+def _dying(get_objective, kill_at: int):
+    """`loop.get_objective` whose objective dies at its `kill_at`-th training step."""
+    calls = []
+
+    def dying_objective(*args, **kwargs):
+        inner = get_objective(*args, **kwargs)
+
+        def step(*a, **k):
+            calls.append(1)
+            if len(calls) > kill_at:
+                raise _Killed
+            return inner(*a, **k)
+
+        step.supervised, step.shots = inner.supervised, getattr(inner, "shots", 1)
+        return step
+
+    return dying_objective
+
+
 def test_a_kill_at_random_points_then_resume_equals_the_uninterrupted_run(
     tmp_path, gray_folder, uninterrupted, monkeypatch
 ):
@@ -74,21 +93,7 @@ def test_a_kill_at_random_points_then_resume_equals_the_uninterrupted_run(
         train(_config(gray_folder, "train.stop_after=1"), run, progress=False)
         kill_at = picks.randrange(steps_per_epoch * (EPOCHS - 1))  # a step of epoch 2 or 3
         objective = loop.get_objective
-        calls = []
-
-        def dying_objective(*args, **kwargs):
-            inner = objective(*args, **kwargs)
-
-            def step(*a, **k):
-                calls.append(1)
-                if len(calls) > kill_at:
-                    raise _Killed
-                return inner(*a, **k)
-
-            step.supervised, step.shots = inner.supervised, getattr(inner, "shots", 1)
-            return step
-
-        monkeypatch.setattr(loop, "get_objective", dying_objective)
+        monkeypatch.setattr(loop, "get_objective", _dying(objective, kill_at))
         with pytest.raises(_Killed):
             train(_config(gray_folder), run, resume=True, progress=False)
         monkeypatch.setattr(loop, "get_objective", objective)
