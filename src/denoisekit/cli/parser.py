@@ -26,7 +26,7 @@ from .options import (
 
 # Verbs that live in a module of their own in this package: each module has
 # `add_parser(sub)` (argparse only, light to import) and `run(args) -> int | None`.
-MODULE_VERBS: tuple[str, ...] = ("merge", "serve", "downstream", "tune")
+MODULE_VERBS: tuple[str, ...] = ("merge", "serve", "downstream", "tune", "export")
 
 
 def verb_module(name: str):
