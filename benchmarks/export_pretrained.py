@@ -35,7 +35,8 @@ WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "denoisekit" / "weights"
 def steps_per_epoch(config: dict) -> int:
     """Optimizer steps in one epoch, as the training loop counts them (drop_last when > 1 batch)."""
     data, train = config["data"], config["train"]
-    images = len(load_dataset(data["train"], split="train", channels=data["channels"]))
+    parts = str(data["train"]).split("+")  # sets joined with '+' are split one by one
+    images = sum(len(load_dataset(p, split="train", channels=data["channels"])) for p in parts)
     samples = images * (data["patches_per_image"] if data.get("patch_size") else 1)
     batch = train["batch_size"]
     per_epoch = samples // batch if samples > batch else math.ceil(samples / batch)
