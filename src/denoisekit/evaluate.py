@@ -18,7 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from .errors import ConfigError
-from .metrics import METRICS, SSIM_PROTOCOL, compute_all
+from .metrics import METRICS, SSIM_PROTOCOL, check_ssim_size, compute_all
 from .noise import NoiseModel
 from .shards import Shard, parse_shard
 
@@ -329,6 +329,7 @@ def evaluate_checkpoint(
         size=size or (trained_data.get("size") if resize else None),
         skip_bad=skip_bad,
     )
+    check_ssim_size(images.images, f"data {data!r}")
     keep = list(range(len(images)))
     if shard is not None:
         keep = shard.select(keep, lambda i: images.names[i])

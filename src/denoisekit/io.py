@@ -64,6 +64,10 @@ def read_image(
     """
     path = Path(path)
     if not path.is_file():
+        if path.is_symlink() and not path.exists():
+            raise DataError(f"cannot read image {path}: a link to a missing file")
+        if path.exists():  # a folder, a FIFO (reading it would wait forever), a device
+            raise DataError(f"cannot read image {path}: not a regular file")
         raise DataError(f"image file not found: {path}")
     with pixel_limit_lifted() as limit, warnings_as_one_note(path):
         try:

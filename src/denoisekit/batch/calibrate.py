@@ -88,6 +88,9 @@ def write_calibration(calibration: Calibration, path: str | os.PathLike) -> Path
 
 
 def _check_output(path: Path, images: Sequence[str]) -> None:
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            raise DataError(f"{parent} is not a folder; --out {path} cannot be written there")
     if path.is_dir():
         raise DataError(f"--out {path} is a folder; name a file, e.g. {path / 'camera.json'}")
     if any(Path(name).resolve() == path.resolve() for name in images):

@@ -53,6 +53,8 @@ class Summary:
     # one line per model that met images of another channel count: how they were handled
     channel_notes: tuple[str, ...] = ()
     choice_note: str | None = None  # why some files went to a camera model, when any did
+    overwritten: int = 0  # outputs that replaced an existing file
+    file_notes: tuple[str, ...] = ()  # per input: frames left out, damaged metadata, ...
 
 
 class _ModelChoice:
@@ -167,7 +169,7 @@ def denoise_paths(
             raise DataError(f"cannot denoise {job.source}: {e}") from None
 
     start = time.perf_counter()
-    written, pixels, failed = run_jobs(
+    done = run_jobs(
         jobs,
         denoise_one,
         allow_large=allow_large,
@@ -178,15 +180,17 @@ def denoise_paths(
     notes = tuple(_channel_note(*key, count) for key, count in mismatched.items())
     choice_note = _choice_note(choice.chosen)
     return Summary(
-        written,
-        pixels / 1e6,
+        done.written,
+        done.pixels / 1e6,
         seconds,
         Path(output),
         tuple(used),
         ignored,
-        (*skipped, *failed),
+        (*skipped, *done.failures),
         notes,
         choice_note,
+        done.overwritten,
+        done.notes,
     )
 
 

@@ -11,15 +11,17 @@ atomically. Used by `denoisekit denoise` (`batch.denoise`) and `denoisekit noise
 
 from __future__ import annotations
 
+import errno
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError, DataError
-from ..files import atomic_path
+from ..errors import ConfigError, DataError, InputWarning
+from ..files import atomic_path, remove_stale_temps
 from ..imagemeta import NONE, ImageMetadata, read_metadata
 from ..io import IMAGE_EXTENSIONS, read_image, save_image
 from ..shards import Shard
@@ -91,6 +93,23 @@ class Failure:
     reason: str
 
 
+@dataclass(frozen=True)
+class JobsDone:
+    """What `run_jobs` did: files written, pixels read, inputs that failed, outputs that
+    replaced an existing file, and notes (one line each: frames left out, damaged metadata,
+    temp files of an interrupted run removed)."""
+
+    written: int
+    pixels: int
+    failures: list[Failure]
+    overwritten: int = 0
+    notes: tuple[str, ...] = ()
+
+
+# A write failing for these stops the run: every later file would fail the same way.
+_RUN_STOPPERS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+
+
 def run_jobs(
     jobs: Sequence[Job],
     process: Callable[[Job, np.ndarray], np.ndarray],
@@ -98,32 +117,72 @@ def run_jobs(
     allow_large: bool = False,
     progress: bool = False,
     keep_metadata: bool = True,
-) -> tuple[int, int, list[Failure]]:
+) -> JobsDone:
     """Read each job's image, `process` it and write the result to the job's target, with the
     input's ICC profile, EXIF and DPI unless `keep_metadata` is False (see `imagemeta`).
 
     A file that cannot be read (corrupt, truncated, not an image, too large without
-    `allow_large`) or processed (`process` raised DataError) is recorded and the rest still
-    run; errors about the run itself (a write failing) stop it. Returns (files written,
-    pixels read, failures). `progress` shows a bar over files on stderr when it is a terminal.
+    `allow_large`), processed (`process` raised DataError) or written (a name the file system
+    refuses, a folder it may not write) is recorded and the rest still run; only a full disk
+    or a read-only file system stops the run. Each output folder is first cleared of the temp
+    files a killed run of this tool left there (`files.remove_stale_temps`). `progress` shows
+    a bar over files on stderr when it is a terminal.
     """
     import sys
 
     from tqdm import tqdm
 
-    written, pixels, failures = 0, 0, []
+    written, pixels, overwritten, failures, notes = 0, 0, 0, [], {}
+    cleared: set[Path] = set()
     for job in tqdm(jobs, unit="file", file=sys.stderr, disable=None if progress else True):
+        folder = job.target.parent
+        if folder not in cleared:
+            cleared.add(folder)
+            if removed := remove_stale_temps(folder):
+                notes[
+                    f"removed {removed} temp file{'s' if removed != 1 else ''} an interrupted "
+                    f"run left in {folder}"
+                ] = None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", InputWarning)
+            try:
+                image = read_image(job.source, allow_large=allow_large)
+                result = process(job, image)
+                metadata = read_metadata(job.source) if keep_metadata else NONE
+            except DataError as e:
+                failures.append(Failure(job.source, str(e)))
+                continue
+            finally:
+                _keep_notes(caught, notes, job.source)
+        existed = os.path.lexists(job.target)
         try:
-            image = read_image(job.source, allow_large=allow_large)
-            result = process(job, image)
+            write_image(result, job.target, metadata=metadata)
         except DataError as e:
             failures.append(Failure(job.source, str(e)))
             continue
-        metadata = read_metadata(job.source) if keep_metadata else NONE
-        write_image(result, job.target, metadata=metadata)
+        except OSError as e:
+            if e.errno in _RUN_STOPPERS:
+                raise
+            failures.append(Failure(job.source, f"cannot write {job.target}: {e.strerror or e}"))
+            continue
         written += 1
+        overwritten += existed
         pixels += image.shape[0] * image.shape[1]
-    return written, pixels, failures
+    return JobsDone(written, pixels, failures, overwritten, tuple(notes))
+
+
+def _keep_notes(caught: list, notes: dict[str, None], source: Path) -> None:
+    """InputWarnings become notes, one about damaged metadata per file (pixels and metadata
+    are read apart, each may warn); any other warning is shown as it was."""
+    damaged = f"{source}: "
+    for w in caught:
+        if not issubclass(w.category, InputWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            continue
+        message = str(w.message)
+        if message.startswith(damaged) and any(n.startswith(damaged) for n in notes):
+            continue
+        notes[message] = None
 
 
 def plan(inputs: Sequence[str | Path], output: str | Path, *, fmt: str | None = None) -> list[Job]:

@@ -34,6 +34,8 @@ class NoiseSummary:
     output: Path
     spec: str  # the spec applied (a .json spec file resolved to the spec it holds)
     failed: tuple[Failure, ...] = ()  # inputs that could not be read or made noisy
+    overwritten: int = 0  # outputs that replaced an existing file
+    file_notes: tuple[str, ...] = ()  # per input: frames left out, damaged metadata, ...
 
 
 def file_seed(seed: int, key: str) -> int:
@@ -96,8 +98,18 @@ def noise_paths(
             raise DataError(f"cannot add noise to {job.source}: {e}") from None
 
     start = time.perf_counter()
-    written, pixels, failed = run_jobs(
+    done = run_jobs(
         jobs, noise_one, allow_large=allow_large, progress=progress, keep_metadata=keep_metadata
     )
     seconds = time.perf_counter() - start
-    return NoiseSummary(written, pixels / 1e6, seconds, output, model.spec, (*skipped, *failed))
+    failed = (*skipped, *done.failures)
+    return NoiseSummary(
+        done.written,
+        done.pixels / 1e6,
+        seconds,
+        output,
+        model.spec,
+        failed,
+        done.overwritten,
+        done.notes,
+    )

@@ -23,7 +23,7 @@ from ..errors import ConfigError
 from ..files import atomic_write_json, atomic_write_text, output_folder
 from ..inference.device import resolve_device
 from ..inference.precision import autocast, resolve_precision, use_channels_last
-from ..metrics import psnr, ssim
+from ..metrics import check_ssim_size, psnr, ssim
 from .methods import Method, check_channels, resolve_methods
 from .protocol import BenchmarkProtocol, parse_sigmas, sigma_label
 from .speed import RssSampler, conv_flops, cpu_name, matmul_peak_flops, peak_rss_bytes
@@ -45,6 +45,7 @@ def _load_sets(
         named = spec.lower() in DATASETS
         split = "test" if named else "all"
         images = load_dataset(spec, root=root, split=split, limit=limit, skip_bad=skip_bad)
+        check_ssim_size(images.images, f"data {spec!r}")
         sets[spec.lower() if named else spec] = images
     return sets
 

@@ -7,8 +7,9 @@ errors exit 2, as argparse's do; a run that skipped some inputs exits 3 (`cli.op
 from __future__ import annotations
 
 import sys
+import warnings
 
-from ..errors import DenoiseKitError
+from ..errors import DenoiseKitError, InputWarning
 from .common import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, UsageError
 from .parser import MODULE_VERBS, build_parser, verb_module
 from .verbs import VERBS
@@ -20,6 +21,21 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the exit code (argparse exits 2 itself on a bad command line)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    shown_before = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        """InputWarnings (a damaged EXIF block, frames past the first) as one `note:` line."""
+        if issubclass(category, InputWarning):
+            print(f"note: {message}", file=sys.stderr)
+        else:
+            shown_before(message, category, filename, lineno, file, line)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        return _run(args)
+
+
+def _run(args) -> int:
     try:
         if args.command in MODULE_VERBS:
             return verb_module(args.command).run(args) or EXIT_OK
@@ -38,4 +54,3 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("denoisekit: interrupted", file=sys.stderr)
         return 130
-

@@ -218,12 +218,18 @@ def _print_files_summary(summary, what: str) -> int:
     an error when nothing could be written."""
     from ..errors import DataError
 
+    for note in getattr(summary, "file_notes", ()):
+        print(f"note: {note}", file=sys.stderr)
     if summary.files == 0 and len(summary.failed) == 1:  # one input, and it failed
         raise DataError(summary.failed[0].reason)
     files = f"{summary.files} file{'s' if summary.files != 1 else ''}"
+    replaced = getattr(summary, "overwritten", 0)
+    replaced = f"; {replaced} existing file{'s' if replaced != 1 else ''} overwritten" * bool(
+        replaced
+    )
     print(
         f"{files}, {summary.megapixels:.1f} MP, {summary.seconds:.1f} s ({what}); "
-        f"wrote {summary.output}"
+        f"wrote {summary.output}{replaced}"
     )
     for failure in summary.failed:
         print(f"skipped {failure.path}: {failure.reason}", file=sys.stderr)

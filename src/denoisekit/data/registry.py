@@ -188,6 +188,8 @@ def load_dataset(
         raise DataError(f"limit must be an int >= 0, got {limit!r}")
     if not isinstance(spec, (str, os.PathLike)):
         raise DataError(f"data must be a set name or a folder path, got {spec!r}")
+    if not str(spec).strip():  # Path('') is the current folder: never what was meant
+        raise DataError("data name is empty; give a set name (set12, bsd68, ...) or a folder")
     options = dict(size=size, channels=channels, limit=limit, skip_bad=skip_bad)
 
     key = spec.lower() if isinstance(spec, str) else None
