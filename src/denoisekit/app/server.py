@@ -52,11 +52,9 @@ def serve(
         app = _start(workdir, host, port, limits, concurrency, precision, device)
         shown = f"[{host}]" if ":" in host else host
         announce(f"denoisekit app running at http://{shown}:{port} (Ctrl-C stops it)")
-        if host not in LOOPBACK:
-            announce(
-                f"note: listening on {host}, not only on this machine: anyone who can reach "
-                f"port {port} can use the app (it has no login)"
-            )
+        note = exposure_note(host, port)
+        if note:
+            announce(note)
         try:
             while app.is_running:
                 time.sleep(0.2)
@@ -93,6 +91,16 @@ def _start(workdir, host, port, limits, concurrency, precision, device):
         theme=theme(),
     )
     return app
+
+
+def exposure_note(host: str, port: int) -> str | None:
+    """What to tell a person who serves beyond this machine; None on a loopback address."""
+    if host in LOOPBACK:
+        return None
+    return (
+        f"note: listening on {host}, not only on this machine: anyone who can reach port "
+        f"{port} can use the app (it has no login)"
+    )
 
 
 def _check_port(host: str, port: int) -> None:

@@ -173,7 +173,7 @@ class DenoiseService:
         megabytes = source.stat().st_size / 1e6
         if megabytes > self.limits.max_upload_mb:
             raise UploadError(
-                f"{source.name} is {megabytes:.1f} MB, above this server's upload limit of "
+                f"{source.name} is {megabytes:.3g} MB, above this server's upload limit of "
                 f"{self.limits.max_upload_mb:g} MB"
             )
         self._check_pixels(source, _header_size(source))
@@ -185,7 +185,7 @@ class DenoiseService:
         megapixels = width * height / 1e6
         if megapixels > self.limits.max_megapixels:
             raise UploadError(
-                f"{source.name} is {width}×{height} ({megapixels:.1f} MP), above this server's "
+                f"{source.name} is {width}×{height} ({megapixels:.3g} MP), above this server's "
                 f"limit of {self.limits.max_megapixels:g} MP"
             )
 

@@ -37,18 +37,22 @@ def theme() -> gr.themes.Base:
     return gr.themes.Default(font=FONTS, font_mono=MONO)
 
 
-class PhotoInput(gr.Image):
-    """`gr.Image` (drag-and-drop, file picker, clipboard) that hands the function the uploaded
-    file untouched, whatever it holds: 16-bit and TIFF files keep their bits and metadata, and
-    a file that is not an image reaches `DenoiseService`, which says so in one line instead of
-    Gradio's decoder failing first."""
+def photo_input(**options: Any) -> gr.Image:
+    """A `gr.Image` (drag-and-drop, file picker, clipboard) that hands the function the
+    uploaded file untouched, whatever it holds: 16-bit and TIFF files keep their bits and
+    metadata, and a file that is not an image reaches `DenoiseService`, which says so in one
+    line, instead of Gradio's decoder failing first. (Set on the instance: a subclass would
+    make Gradio write a .pyi stub beside this file.)"""
+    image = gr.Image(type="filepath", image_mode=None, **options)
+    decode = image.preprocess
 
-    is_template = True  # drawn by gr.Image's frontend
-
-    def preprocess(self, payload: Any) -> str | None:
+    def keep_file(payload: Any) -> str | None:
         if payload is None or payload.path is None:
-            return super().preprocess(payload)  # a pasted data: URL Gradio decodes itself
+            return decode(payload)  # a pasted data: URL, which Gradio decodes to a file
         return str(payload.path)
+
+    image.preprocess = keep_file
+    return image
 
 
 def build_app(
@@ -64,10 +68,8 @@ def build_app(
         gr.Markdown(f"# {TITLE}\n{INTRO}")
         with gr.Row():
             with gr.Column(scale=1):
-                photo = PhotoInput(
+                photo = photo_input(
                     label="Noisy photo",
-                    type="filepath",
-                    image_mode=None,
                     sources=["upload", "clipboard"],
                     height=320,
                     elem_id="photo",
@@ -137,7 +139,7 @@ def build_app(
                     photo, model=model, sigma=sigma, strength=strength, progress=tiles
                 )
             except DenoiseKitError as e:
-                raise gr.Error(html.escape(str(e)), print_exception=False) from None
+                raise gr.Error(html.escape(str(e), quote=False), print_exception=False) from None
             log.info("%s: %s", outcome.source.name, outcome.summary())
             return str(outcome.path), _state(outcome)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 
 from .options import add_device_precision
@@ -53,10 +54,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int | None:
     from ..errors import DenoiseKitError
 
-    try:
-        import gradio  # noqa: F401  (only to say what to install when it is missing)
-    except ImportError:
-        raise DenoiseKitError("the app needs Gradio: pip install 'denoisekit[app]'") from None
+    # find_spec, not import: Gradio must first be told where its files go (`app.server`)
+    if importlib.util.find_spec("gradio") is None:
+        raise DenoiseKitError("the app needs Gradio: pip install 'denoisekit[app]'")
     from ..app.server import serve, stop_on_sigterm
     from ..app.service import Limits
 
