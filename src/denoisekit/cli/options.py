@@ -50,6 +50,17 @@ def device_choice(text: str) -> str:
     return value
 
 
+_DEVICES = re.compile(r"[1-9]\d*|\d+(,\d+)+,?|-1")
+
+
+def devices_choice(text: str) -> str:
+    """`train --devices`: a count (2), GPU ids (0,1) or -1 (all), as Lightning reads them."""
+    value = text.strip().replace(" ", "")
+    if not _DEVICES.fullmatch(value):
+        raise argparse.ArgumentTypeError(f"{text!r}: give a count (2), GPU ids (0,1) or -1 (all)")
+    return value
+
+
 class Version(argparse.Action):
     """`--version`: the package version (and torch's, read without importing torch)."""
 

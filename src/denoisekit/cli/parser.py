@@ -22,6 +22,8 @@ from .options import (
     add_runtime,
     add_shard,
     add_skip_bad,
+    device_choice,
+    devices_choice,
 )
 
 # Verbs that live in a module of their own in this package: each module has
@@ -64,10 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
         "train",
         "train one model from a run config",
         description="Train one model from a run config. It runs where Lightning finds "
-        "hardware (a GPU when torch sees one, else the CPU); choose with --set "
-        "train.accelerator=cpu|cuda, --set train.devices=N (or e.g. '0,1'), --set "
-        "train.num_nodes=N, and the number format with --set train.precision=auto|32-true|"
-        "bf16-mixed.",
+        "hardware (a GPU when torch sees one, else the CPU); choose with --device and "
+        "--devices (or --set train.accelerator=cpu|cuda, --set train.devices=N), several "
+        "machines with --set train.num_nodes=N (docs: Scaling out), and the number format "
+        "with --set train.precision=auto|32-true|bf16-mixed.",
     )
     p.add_argument("config", nargs="?", help="YAML run config (default: built-in defaults)")
     add_out(p, "run folder for config, metrics, checkpoints", metavar="FOLDER", required=True)
@@ -77,6 +79,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="start from these weights: a pretrained name (e.g. color-blind) or a checkpoint; "
         "the optimizer and schedule start fresh (same as --set train.init=...); a config "
         "without a model trains theirs",
+    )
+    p.add_argument(
+        "--device",
+        type=device_choice,
+        metavar="{auto,cpu,cuda,cuda:N}",
+        help="where to train: cpu, cuda (the GPUs --devices names, by default the first) or "
+        "cuda:N (GPU N alone); sets train.accelerator (and train.devices for cuda:N); default: "
+        "the config's, auto: a GPU when torch sees one",
+    )
+    p.add_argument(
+        "--devices",
+        type=devices_choice,
+        metavar="N",
+        help="processes on this machine, one per device, trained as one run (DDP): a count "
+        "(2), GPU ids (0,1) or -1 for every GPU; train.batch_size is per process, so the global "
+        "batch is batch_size x devices x nodes; sets train.devices",
     )
     add_set(p)
 

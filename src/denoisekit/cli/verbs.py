@@ -66,7 +66,8 @@ def _cmd_train(args: argparse.Namespace) -> None:
     from ..train import train
 
     _quiet_lightning()
-    config = load_run_config(args.config, _overrides(args), init=args.init)
+    overrides = _overrides(args) + _device_overrides(args.device, args.devices)
+    config = load_run_config(args.config, overrides, init=args.init)
     result = train(config, args.out, resume=args.resume, data_root=args.data_root)
     if result.global_rank != 0:
         return
@@ -77,6 +78,28 @@ def _cmd_train(args: argparse.Namespace) -> None:
         f"best epoch {result.best_epoch}: {score} "
         f"({result.train_seconds:.0f}s); checkpoint {result.best_path}"
     )
+
+
+def _device_overrides(device: str | None, devices: str | None) -> list[str]:
+    """`train --device/--devices` as config overrides (after --set's, so they win): cpu and
+    cuda set train.accelerator, cuda:N that one GPU, --devices the count or the GPU ids."""
+    settings = []
+    if device is not None and device != "auto":
+        kind, _, index = device.partition(":")
+        if index:
+            from ..inference.device import resolve_device
+
+            resolve_device(device)  # one line when torch sees no such GPU
+            if devices is not None:
+                raise UsageError(f"--device {device} names one GPU; leave out --devices {devices}")
+            devices = f"{index},"  # Lightning reads "N," as the GPU id N, "N" as a count
+        settings.append(f"train.accelerator={kind}")
+    elif device == "auto":
+        settings.append("train.accelerator=auto")
+    if devices is not None:
+        value = f"'{devices}'" if "," in devices else devices  # GPU ids stay a string
+        settings.append(f"train.devices={value}")
+    return settings
 
 
 def _progress(args: argparse.Namespace) -> bool:
