@@ -1,0 +1,45 @@
+"""Classifier networks, labels from class folders, and the scores."""
+
+import pytest
+import torch
+
+from denoisekit.classify.metrics import confusion, scores
+from denoisekit.classify.registry import classifier_names, create_classifier
+from denoisekit.classify.train import class_labels
+from denoisekit.errors import ConfigError, DataError, UnknownNameError
+
+
+@pytest.mark.parametrize("name", classifier_names())
+def test_every_classifier_gives_logits_and_gradients_on_odd_sizes(name):
+    model = create_classifier(name, num_classes=3)
+    logits = model(torch.rand(2, 3, 37, 31))
+    assert logits.shape == (2, 3) and torch.isfinite(logits).all()
+    logits.sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+
+
+def test_unknown_classifiers_and_arguments_are_one_line_errors():
+    with pytest.raises(UnknownNameError, match="resnet-small"):
+        create_classifier("resnet-smal")
+    with pytest.raises(ConfigError, match="widths"):
+        create_classifier("resnet-small", width=[8])
+
+
+def test_labels_come_from_class_folders():
+    names = ["Siirt/b.jpg", "Kirmizi/a.jpg", "Kirmizi/c.jpg"]
+    labels, classes = class_labels(names)
+    assert classes == ["Kirmizi", "Siirt"] and labels.tolist() == [1, 0, 0]
+    with pytest.raises(DataError, match="class folder"):
+        class_labels(["Other/x.jpg"], classes)
+    with pytest.raises(DataError, match="two or more"):
+        class_labels(["a.jpg", "b.jpg"])
+
+
+def test_scores_against_hand_counts():
+    labels = [0, 0, 0, 1, 1]
+    predicted = [0, 0, 1, 1, 0]
+    assert confusion(labels, predicted, 2) == [[2, 1], [1, 1]]
+    s = scores(labels, predicted, 2)
+    assert s["accuracy"] == pytest.approx(3 / 5)
+    # F1 of class 0: 2 * 2 / (3 + 3); of class 1: 2 * 1 / (2 + 2); macro is their mean
+    assert s["f1"] == pytest.approx((4 / 6 + 2 / 4) / 2)
