@@ -1,0 +1,103 @@
+"""The page in a real browser: headless Chromium (Debian's `chromium`; Playwright's own download
+cannot run here) driven by Playwright uploads a noisy photo, waits for the result, downloads it
+and checks it, and sees the refusals a person would see."""
+
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from denoisekit.io import read_image
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="pip install .[dev] (playwright)")
+
+TIMEOUT_MS = 120_000  # one 256x256 photo on a busy 2-core machine takes seconds; leave room
+
+
+def chromium() -> str | None:
+    """The system Chromium: $DENOISEKIT_CHROMIUM, else `chromium` / `chromium-browser`."""
+    named = os.environ.get("DENOISEKIT_CHROMIUM")
+    if named:
+        return named
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    path = chromium()
+    if path is None:
+        pytest.skip("no Chromium: apt-get install chromium (or set DENOISEKIT_CHROMIUM)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=path, args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(server.url)
+        page.wait_for_selector("#photo input[type=file]", state="attached")
+        yield page
+        browser.close()
+
+
+def upload(page, path) -> None:
+    page.set_input_files("#photo input[type=file]", str(path))
+
+
+def test_upload_denoise_download(page, tmp_path, noisy_photo, psnr):
+    clean = noisy_photo(tmp_path / "noisy.png")
+    upload(page, tmp_path / "noisy.png")
+    page.click("#denoise")
+    link = page.wait_for_selector("#result a[download]")
+    summary = page.locator("#summary")
+    sync_api.expect(summary).to_contain_text("color-blind")
+    sync_api.expect(summary).to_contain_text("estimated")
+    sync_api.expect(page.locator("#comparison img")).to_have_count(2)  # before and after
+    with page.expect_download() as download:
+        link.click()
+    download.value.save_as(tmp_path / "downloaded.png")
+    result = read_image(tmp_path / "downloaded.png")
+    noisy = read_image(tmp_path / "noisy.png")
+    assert result.dtype == np.uint8 and result.shape == clean.shape
+    assert psnr(result, clean) >= psnr(noisy, clean) + 5
+    page.screenshot(path=tmp_path / "app.png", full_page=True)
+    assert (tmp_path / "app.png").stat().st_size > 10_000
+
+
+def _message_after(page, make, needle: str, *, press: bool) -> None:
+    """Upload what `make()` writes (then press Denoise when asked): a message with `needle`
+    must show, and no traceback."""
+    for close in page.locator(".toast-close").all():
+        close.click()
+    upload(page, make())
+    if press:
+        page.click("#denoise")
+    toast = page.locator(".toast-body", has_text=needle)
+    sync_api.expect(toast.first).to_be_visible()
+    assert "Traceback" not in page.locator("body").inner_text()
+
+
+def test_refusals_show_a_message(page, tmp_path):
+    from PIL import Image
+
+    def oversize():
+        grain = np.random.default_rng(0).integers(0, 255, (300, 300, 3), np.uint8)
+        Image.fromarray(grain).save(tmp_path / "grain.png")  # 270 kB, above the 0.2 MB limit
+        return tmp_path / "grain.png"
+
+    def too_many_pixels():
+        Image.fromarray(np.full((800, 800), 128, np.uint8)).save(tmp_path / "wide.png")
+        return tmp_path / "wide.png"
+
+    def not_an_image():
+        (tmp_path / "fake.png").write_bytes(b"not a photo")
+        return tmp_path / "fake.png"
+
+    def a_text_file():
+        (tmp_path / "notes.txt").write_text("not a photo")
+        return tmp_path / "notes.txt"
+
+    _message_after(page, oversize, "exceed the maximum allowed size", press=False)
+    _message_after(page, too_many_pixels, "above this server's limit of 0.5 MP", press=True)
+    _message_after(page, not_an_image, "cannot read fake.png as an image", press=True)
+    _message_after(page, a_text_file, "Invalid file type", press=False)
