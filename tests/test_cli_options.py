@@ -162,7 +162,7 @@ def test_denoise_hands_the_device_and_precision_to_the_model(photos, monkeypatch
     monkeypatch.setattr(batch_denoise, "load", recording_load)
     argv = ["denoise", str(photos / "a.png"), "-o", str(photos / "x.png")]
     assert main([*argv, "--checkpoint", str(photos / "m"), "--device", "cpu"]) == 0
-    assert seen == [{"precision": "auto", "device": torch.device("cpu")}]
+    assert seen == [{"precision": "auto", "device": torch.device("cpu"), "runtime": "auto"}]
     assert main([*argv, "--checkpoint", str(photos / "m"), "--precision", "bf16"]) == 0
     assert seen[1]["precision"] == "bf16" and seen[1]["device"] == resolve_device("auto")
 

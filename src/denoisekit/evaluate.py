@@ -304,7 +304,6 @@ def evaluate_checkpoint(
         model, meta = load_checkpoint(resolve_weights(plain, "--checkpoint"), fusion=fusion)
     network = next(model.parameters(), None) is not None
     device = device if network else torch.device("cpu")  # filters run on the CPU
-    asked_precision = precision
     precision = resolve_precision(precision, device) if network else "fp32"
     model.to(device)
     if use_channels_last(precision, device):  # as `denoise` runs it: same results
@@ -314,7 +313,7 @@ def evaluate_checkpoint(
     if network:  # as `denoise` runs it: the same runtime
         from .runtimes import run_by
 
-        model, runtime_used, precision = run_by(model, runtime, device, asked_precision, meta)
+        model, runtime_used, precision = run_by(model, runtime, device, precision, meta)
     model = SelfEnsemble(model) if ensemble else model
     trained = meta.get("config", {})
     level = noise_level or trained.get("noise", {}).get("level", "image")

@@ -107,9 +107,7 @@ def _resolve(protocol: BenchmarkProtocol) -> BenchmarkProtocol:
     if device.type == "cuda" and device.index is None:
         device = torch.device("cuda", torch.cuda.current_device())
     precision = resolve_precision(protocol.precision, device)
-    runtime, runtime_precision = resolve_runtime(protocol.runtime, device, protocol.precision)
-    if runtime != "torch":
-        precision = runtime_precision
+    runtime, precision = resolve_runtime(protocol.runtime, device, precision)
     return dataclasses.replace(protocol, precision=precision, device=str(device), runtime=runtime)
 
 

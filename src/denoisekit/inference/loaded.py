@@ -229,7 +229,8 @@ class LoadedDenoiser:
             return "torch", "fp32"
         if self.runtime == "torch":
             return "torch", resolve_precision(self.precision, device)
-        runtime, precision = resolve_runtime(self.runtime, device, self.precision)
+        precision = resolve_precision(self.precision, device)
+        runtime, precision = resolve_runtime(self.runtime, device, precision)
         if runtime != "torch" and not exportable(_inner(self.model)):
             return "torch", resolve_precision(self.precision, device)
         return runtime, precision

@@ -41,9 +41,11 @@ def weights_hash(model: nn.Module) -> str:
     """sha256 of the model's parameters and buffers (names, dtypes, shapes and values)."""
     digest = hashlib.sha256()
     for name, tensor in sorted(model.state_dict().items()):
-        value = tensor.detach().cpu().contiguous()
+        value = tensor.detach().cpu()
         digest.update(f"{name}:{value.dtype}:{tuple(value.shape)};".encode())
-        digest.update(value.view(torch.uint8).numpy().tobytes() if value.numel() else b"")
+        # flatten + clone: one dense row whatever the layout (channels_last included)
+        flat = value.flatten().clone()
+        digest.update(flat.view(torch.uint8).numpy().tobytes() if flat.numel() else b"")
     return digest.hexdigest()
 
 

@@ -75,9 +75,10 @@ def native_bf16_cpu() -> bool:
 
 def resolve_runtime(runtime: str, device: torch.device, precision: str) -> tuple[str, str]:
     """(runtime, precision) that run a network on `device`: `runtime` one of RUNTIMES,
-    `precision` "auto", "fp32" or "bf16"; the result names a concrete runtime and "fp32" or
-    "bf16". A runtime that cannot run here (not installed, wrong device, no bf16) is a
-    ConfigError when named, and skipped by `auto`."""
+    `precision` "fp32" or "bf16" as `inference/precision.py` resolved it ("auto" is resolved
+    here by `native_bf16_cpu`); the result names a concrete runtime and the precision it runs
+    in (onnxruntime: always fp32, it has no bf16 convolutions on a CPU). A runtime that cannot
+    run here (not installed, wrong device) is a ConfigError when named, skipped by `auto`."""
     check_runtime(runtime)
     if device.type == "cuda":
         bf16 = precision == "bf16" or (precision == "auto" and torch.cuda.is_bf16_supported())
@@ -94,22 +95,14 @@ def resolve_runtime(runtime: str, device: torch.device, precision: str) -> tuple
                 "runtime onnxruntime on cuda needs onnxruntime-gpu (this onnxruntime has no "
                 "CUDAExecutionProvider); use --runtime torch"
             )
-        return runtime, _fp32_only(runtime, precision)
+        return runtime, "fp32"
     bf16 = precision == "bf16" or (precision == "auto" and native_bf16_cpu())
     resolved = "bf16" if bf16 else "fp32"
     if runtime == "auto":
         order = AUTO_ORDER[resolved]
         return next(name for name in order if installed(name)), resolved
     _need(runtime)
-    if runtime == "onnxruntime":
-        return runtime, _fp32_only(runtime, precision)
-    return runtime, resolved
-
-
-def _fp32_only(runtime: str, precision: str) -> str:
-    if precision == "bf16":
-        raise ConfigError(f"runtime {runtime} runs fp32 only; use --precision fp32 or auto")
-    return "fp32"
+    return runtime, "fp32" if runtime == "onnxruntime" else resolved
 
 
 def _need(runtime: str) -> None:

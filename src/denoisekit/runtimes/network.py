@@ -143,11 +143,11 @@ def run_by(
     precision: str,
     info: dict | None = None,
 ) -> tuple[nn.Module, str, str]:
-    """(network, runtime, precision) for `runtime` and `precision` as asked ("auto" allowed,
-    see `choose.resolve_runtime`): `model` converted where the runtime is not torch. A model
-    that cannot be converted runs in torch: silently when it is not a network built on
-    `Denoiser` (classical filters), with a warning when `auto` fails to convert one; a
-    runtime named explicitly raises instead."""
+    """(network, runtime, precision) for `runtime` as asked ("auto" allowed) and `precision`
+    ("fp32"/"bf16", see `choose.resolve_runtime`): `model` converted where the runtime is not
+    torch. A model that cannot be converted runs in torch: silently when it is not a network
+    built on `Denoiser` (classical filters), with a warning when `auto` fails to convert one;
+    a runtime named explicitly raises instead."""
     import warnings
 
     from .choose import resolve_runtime
