@@ -119,3 +119,51 @@ def test_a_save_torn_between_files_is_refused_not_trained_on(tmp_path, gray_fold
     assert str(renamed[-1]).endswith("last.safetensors")  # new weights, the json of epoch 1
     with pytest.raises(DataError, match="torn"):
         train(_config(gray_folder), run, resume=True, progress=False)
+
+
+@pytest.mark.slow
+def test_kill_9_at_a_random_moment_then_resume_equals_the_uninterrupted_run(
+    tmp_path, gray_folder, one_thread
+):
+    """A real `kill -9` of `denoisekit train` at a random moment of epochs 2 to 6, then
+    `--resume`: the final weights are the uninterrupted run's, bit for bit."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    overrides = [
+        f"data.train={gray_folder}",
+        "data.channels=1",
+        "data.patch_size=8",
+        "data.patches_per_image=12",
+        "data.augment=true",
+        "model.name=unet",
+        "model.kwargs={base_channels: 4, depth: 2, in_channels: 1, out_channels: 1}",
+        "train.epochs=6",
+        "train.batch_size=4",
+        "train.precision=32-true",
+        "train.num_threads=1",
+    ]
+    full = tmp_path / "full"
+    train(load_run_config(None, overrides), full, progress=False)
+    run = tmp_path / "killed"
+    command = [sys.executable, "-u", "-m", "denoisekit", "train", "-o", str(run)]
+    command += [arg for item in overrides for arg in ("--set", item)]
+    child = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    for line in child.stdout:  # wait for epoch 1 to be saved, then kill at a random moment
+        if " epoch 1/6" in line:
+            break
+    time.sleep(random.Random().uniform(0.0, 2.0))
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    train(load_run_config(None, overrides), run, resume=True, progress=False)
+    ours, theirs = _weights(run), _weights(full)
+    for key, value in theirs.items():
+        assert ours[key].equal(value), key
