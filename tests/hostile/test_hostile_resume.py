@@ -153,13 +153,16 @@ def test_kill_9_at_a_random_moment_then_resume_equals_the_uninterrupted_run(
     child = subprocess.Popen(
         command,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
         text=True,
         env={**os.environ, "OMP_NUM_THREADS": "1"},
     )
+    said = []
     for line in child.stdout:  # wait for epoch 1 to be saved, then kill at a random moment
+        said.append(line)
         if " epoch 1/6" in line:
             break
+    assert said and " epoch 1/6" in said[-1], "".join(said)
     time.sleep(random.Random().uniform(0.0, 2.0))
     child.send_signal(signal.SIGKILL)
     child.wait()
