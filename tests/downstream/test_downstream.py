@@ -48,7 +48,7 @@ def _config(tmp_path, root, **extra):
             "train": {"epochs": 2, "batch_size": 4},
             "augment": {"jitter": 0.1, "crop_scale": 0.8},
         },
-        "noise_augmented": {"noises": ["gaussian:0-0.2"]},
+        "noise_augmented": {"noises": ["gaussian:0-0.2"], "from_clean": True, "lr": 1.0e-3},
         "denoisers": {
             "ae": {"experiment": str(seed_experiment), "run": "ae"},
             "nlm": {"model": "nlm"},

@@ -37,6 +37,11 @@ class NoiseAugmentConfig:
     noises: list[str] = field(default_factory=list)
     clean_fraction: float = 0.25
     storage: str | None = "8bit"
+    # start from the clean classifier's weights (fine-tuning on noisy images) instead of from
+    # scratch, for `epochs` at `lr` (None: the classifier's own)
+    from_clean: bool = False
+    epochs: int | None = None
+    lr: float | None = None
 
 
 @dataclass

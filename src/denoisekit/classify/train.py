@@ -103,8 +103,14 @@ def finished_run(out_dir: Path, config: ClassifierConfig, classes: list[str], se
     path = out_dir / RESULT_FILE
     if not (path.is_file() and (out_dir / "best.safetensors").is_file()):
         return None
+    from ..config import from_dict
+
     saved = json.loads(path.read_text())
-    same = saved.get("config") == to_dict(config) and saved.get("classes") == classes
+    try:  # through from_dict, so settings added since (at their defaults) still match
+        previous = from_dict(ClassifierConfig, saved.get("config") or {})
+    except ConfigError:  # a setting that no longer exists: not this config
+        return None
+    same = previous == config and saved.get("classes") == classes
     return saved if same and saved.get("seed") == seed else None
 
 
@@ -118,9 +124,11 @@ def train_classifier(
     seed: int = 0,
     progress: bool = True,
     name: str = "classifier",
+    init: str | Path | None = None,
 ) -> dict[str, Any]:
     """Train on `train` (images, labels), select on `val`; writes best.* and classifier.json
-    into `out_dir` and returns that summary. A finished run of the same config is reused."""
+    into `out_dir` and returns that summary. A finished run of the same config is reused.
+    `init`: a `best.safetensors` of the same classifier to start from."""
     from ..checkpoints.checkpoint import save_checkpoint
     from ..files import atomic_write_json
 
@@ -141,6 +149,8 @@ def train_classifier(
     torch.manual_seed(seed)
     kwargs = {"in_channels": images.shape[1], "num_classes": len(classes), **config.model.kwargs}
     model = create_classifier(config.model.name, **kwargs)
+    if init is not None:
+        model.load_state_dict(load_classifier(init)[0].state_dict())
     params = sum(p.numel() for p in model.parameters())
     optimizer = torch.optim.AdamW(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
     batch = min(t.batch_size, len(images))
@@ -202,6 +212,7 @@ def train_classifier(
             )
     result = {
         **meta,
+        "init": str(init) if init is not None else None,
         "config": to_dict(config),
         "seed": seed,
         "best_epoch": best_epoch,

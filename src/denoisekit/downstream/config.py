@@ -71,6 +71,8 @@ def load_downstream_config(
             raise ConfigError(f"--limit must be >= 3 (images per split), got {limit}")
         config.limit = limit
         config.classifier.train.epochs = 1
+        if config.noise_augmented.epochs:
+            config.noise_augmented.epochs = 1
         for spec in config.denoisers.values():
             train = {**(spec.set.get("train") or {}), "epochs": 1}
             data = {**(spec.set.get("data") or {}), "limit": limit, "eval_limit": limit}

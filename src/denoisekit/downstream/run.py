@@ -36,6 +36,18 @@ AUGMENTED = "noise-augmented classifier"
 RESULTS_FILE = "downstream.json"
 
 
+def augmented_config(config: DownstreamConfig):
+    """The noise-augmented classifier's config: the classifier's, with the training noise and
+    the epochs / rate `noise_augmented` sets."""
+    na = config.noise_augmented
+    train = replace(
+        config.classifier.train,
+        epochs=na.epochs or config.classifier.train.epochs,
+        lr=na.lr or config.classifier.train.lr,
+    )
+    return replace(config.classifier, noise=na, train=train)
+
+
 def load_labelled(config: DownstreamConfig, split: str, data_root, classes=None):
     """(images (N, C, H, W), labels (N,), class names, image names) of one split."""
     from ..data import load_dataset
@@ -93,6 +105,22 @@ def _source_key(source: str) -> str:
 def _slug(text: str) -> str:
     keep = "".join(c if c.isalnum() or c in "-." else "-" for c in text.lower())
     return keep.strip("-") or "x"
+
+
+def cell_cache(config: DownstreamConfig, out_dir: Path, label: str, source, noise_label: str):
+    """(file, key) of the denoised images of one method and test noise: the key names the
+    weights, the noise, its storage and the seed, so a change of any recomputes them."""
+    key = f"{_source_key(source)}|{config.noises[noise_label]}|{config.storage}|{config.seed}"
+    path = out_dir / "denoised" / f"{_slug(noise_label)}__{_slug(label)}.npz"
+    return path, hashlib.sha256(key.encode()).hexdigest()
+
+
+def noisy_test_images(config: DownstreamConfig, noise, clean: Tensor) -> Tensor:
+    """The noisy test images of one noise: fixed per image (seed + index), stored as
+    `config.storage` says (the noise model applies it)."""
+    from ..evaluate import make_noisy_pairs
+
+    return torch.stack(make_noisy_pairs(list(clean), noise, config.seed).noisy).clamp(0, 1)
 
 
 def denoised_images(source, noisy: Tensor, cache: Path, key: str, progress: bool) -> Tensor:
@@ -156,13 +184,13 @@ def run_downstream(
         )
     }
     if config.noise_augmented.noises:
-        augmented = replace(config.classifier, noise=config.noise_augmented)
         trained["noise-augmented"] = train_classifier(
-            augmented,
+            augmented_config(config),
             (train_x, train_y),
             (val_x, val_y),
             out_dir / "classifiers" / "noise-augmented",
             name="noise-augmented classifier",
+            init=trained["clean"]["checkpoint"] if config.noise_augmented.from_clean else None,
             **common,
         )
     del train_x, train_y, val_x, val_y
@@ -172,8 +200,6 @@ def run_downstream(
         label: prepare_denoiser(spec, label, out_dir, data_root, progress)
         for label, spec in config.denoisers.items()
     }
-    from ..evaluate import make_noisy_pairs
-
     clean_scores = _score(classifiers["clean"], test_x, test_y, classes)
     table: dict[str, dict[str, Any]] = {NOISY: {CLEAN: clean_scores}}
     for label in sources:
@@ -181,21 +207,15 @@ def run_downstream(
     if "noise-augmented" in classifiers:
         table[AUGMENTED] = {CLEAN: _score(classifiers["noise-augmented"], test_x, test_y, classes)}
     for noise_label, noise in noises.items():
-        pairs = make_noisy_pairs(list(test_x), noise, config.seed)
-        noisy = torch.stack(pairs.noisy).clamp(0, 1)
+        noisy = noisy_test_images(config, noise, test_x)
         table[NOISY][noise_label] = _score(classifiers["clean"], noisy, test_y, classes)
         if "noise-augmented" in classifiers:
             table[AUGMENTED][noise_label] = _score(
                 classifiers["noise-augmented"], noisy, test_y, classes
             )
         for label, source in sources.items():
-            key = (
-                f"{_source_key(source)}|{config.noises[noise_label]}|{config.storage}|{config.seed}"
-            )
-            cache = out_dir / "denoised" / f"{_slug(noise_label)}__{_slug(label)}.npz"
-            denoised = denoised_images(
-                source, noisy, cache, hashlib.sha256(key.encode()).hexdigest(), progress
-            )
+            cache, key = cell_cache(config, out_dir, label, source, noise_label)
+            denoised = denoised_images(source, noisy, cache, key, progress)
             table[label][noise_label] = _score(classifiers["clean"], denoised, test_y, classes)
         if progress:
             accuracies = ", ".join(
