@@ -108,9 +108,10 @@ def resolve_runtime(runtime: str, device: torch.device, precision: str) -> tuple
 def _need(runtime: str) -> None:
     if not installed(runtime):
         missing = [name for name in _MODULES[runtime] if importlib.util.find_spec(name) is None]
+        lacking = f" (no {', '.join(missing)})" if missing else ""
         raise ConfigError(
-            f"runtime {runtime} is not installed (no {', '.join(missing)}): "
-            f"{_INSTALL[runtime]}, or use --runtime torch"
+            f"runtime {runtime} is not installed{lacking}: {_INSTALL[runtime]}, or use "
+            "--runtime torch"
         )
 
 
