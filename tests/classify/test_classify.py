@@ -43,3 +43,32 @@ def test_scores_against_hand_counts():
     assert s["accuracy"] == pytest.approx(3 / 5)
     # F1 of class 0: 2 * 2 / (3 + 3); of class 1: 2 * 1 / (2 + 2); macro is their mean
     assert s["f1"] == pytest.approx((4 / 6 + 2 / 4) / 2)
+
+
+def test_training_keeps_the_best_epoch_and_stops_where_told(tmp_path):
+    from denoisekit.classify.config import ClassifierConfig
+    from denoisekit.classify.train import finished_run, load_classifier, train_classifier
+
+    torch.manual_seed(0)
+    images = torch.rand(8, 3, 12, 12)
+    images[4:, 0] += 0.5  # class 1 is redder
+    labels = torch.tensor([0, 0, 0, 0, 1, 1, 1, 1])
+    config = ClassifierConfig()
+    config.model.kwargs = {"widths": [4, 8]}
+    config.train.epochs, config.train.stop_after, config.train.batch_size = 3, 2, 4
+    result = train_classifier(
+        config,
+        (images.clamp(0, 1), labels),
+        (images.clamp(0, 1), labels),
+        tmp_path,
+        classes=["a", "b"],
+        progress=False,
+    )
+    assert [row["epoch"] for row in result["history"]] == [1, 2]
+    best = max(result["history"], key=lambda row: row["val_accuracy"])
+    assert result["best_val_accuracy"] == best["val_accuracy"]
+    model, meta = load_classifier(result["checkpoint"])
+    assert meta["epoch"] == result["best_epoch"] and model.num_classes == 2
+    assert finished_run(tmp_path, config, ["a", "b"], 0) is not None
+    config.train.stop_after = 3  # another config: not the finished run
+    assert finished_run(tmp_path, config, ["a", "b"], 0) is None

@@ -19,6 +19,8 @@ class ClassifierTrainConfig:
     weight_decay: float = 5e-4
     label_smoothing: float = 0.0
     eval_batch_size: int = 64
+    # end after this epoch, the schedule still spanning `epochs` (as a time limit would)
+    stop_after: int | None = None
 
 
 @dataclass

@@ -97,7 +97,8 @@ def _history_csv(history: list[dict[str, Any]]) -> str:
 
 
 def finished_run(out_dir: Path, config: ClassifierConfig, classes: list[str], seed: int):
-    """The saved result of a finished run of exactly this config in `out_dir`, else None."""
+    """The saved result of a finished run of exactly this config (and these `classes`, unless
+    None) in `out_dir`, else None."""
     import json
 
     path = out_dir / RESULT_FILE
@@ -110,7 +111,7 @@ def finished_run(out_dir: Path, config: ClassifierConfig, classes: list[str], se
         previous = from_dict(ClassifierConfig, saved.get("config") or {})
     except ConfigError:  # a setting that no longer exists: not this config
         return None
-    same = previous == config and saved.get("classes") == classes
+    same = previous == config and (classes is None or saved.get("classes") == classes)
     return saved if same and saved.get("seed") == seed else None
 
 
@@ -141,6 +142,8 @@ def train_classifier(
     t, a = config.train, config.augment
     if t.epochs < 1 or t.batch_size < 1 or t.lr <= 0:
         raise ConfigError("classifier train.epochs and batch_size must be >= 1 and lr > 0")
+    if t.stop_after is not None and not 1 <= t.stop_after <= t.epochs:
+        raise ConfigError(f"classifier train.stop_after must be from 1 to {t.epochs}")
     check_augment(a.jitter, a.crop_scale, "classifier.augment")
     noises = noise_models(config)
     images, labels = train
@@ -164,7 +167,7 @@ def train_classifier(
     meta = {"model": config.model.name, "kwargs": kwargs, "classes": classes, "params": params}
     history: list[dict[str, Any]] = []
     best_accuracy, best_epoch, elapsed = -math.inf, 0, 0.0
-    for epoch in range(1, t.epochs + 1):
+    for epoch in range(1, (t.stop_after or t.epochs) + 1):
         start = time.perf_counter()
         generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch * 7_919)
         order = torch.randperm(len(images), generator=generator)

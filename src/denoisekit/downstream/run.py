@@ -24,7 +24,13 @@ import torch
 from torch import Tensor
 
 from ..classify.metrics import scores
-from ..classify.train import class_labels, load_classifier, predict, train_classifier
+from ..classify.train import (
+    class_labels,
+    finished_run,
+    load_classifier,
+    predict,
+    train_classifier,
+)
 from ..config import RunConfig, deep_merge, from_dict, load_experiment_config, to_dict
 from ..errors import ConfigError
 from ..files import atomic_path, atomic_write_json, atomic_write_text, output_folder
@@ -46,6 +52,29 @@ def augmented_config(config: DownstreamConfig):
         lr=na.lr or config.classifier.train.lr,
     )
     return replace(config.classifier, noise=na, train=train)
+
+
+def split_key(config: DownstreamConfig, split: str, data_root) -> str:
+    """What a split's decoded images depend on: data, split, size, channels, limit, root."""
+    parts = (config.data, split, config.size, config.channels, config.limit, data_root)
+    return json.dumps([str(p) for p in parts])
+
+
+def cached_labelled(config: DownstreamConfig, split: str, data_root, out_dir: Path, classes=None):
+    """`load_labelled`, kept decoded in OUT/data/<split>.pt: decoding and resizing thousands of
+    600x600 JPEGs costs more than everything a rerun reuses."""
+    path = out_dir / "data" / f"{split}.pt"
+    key = split_key(config, split, data_root)
+    if path.is_file():
+        saved = torch.load(path, weights_only=True)
+        if saved.get("key") == key and (classes is None or saved["classes"] == classes):
+            return saved["images"], saved["labels"], saved["classes"], saved["names"]
+    images, labels, classes, names = load_labelled(config, split, data_root, classes)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"key": key, "images": images, "labels": labels, "classes": classes, "names": names}
+    with atomic_path(path) as tmp:
+        torch.save(data, tmp)
+    return images, labels, classes, names
 
 
 def load_labelled(config: DownstreamConfig, split: str, data_root, classes=None):
@@ -84,7 +113,7 @@ def prepare_denoiser(spec: DenoiserSpec, label: str, out_dir: Path, data_root, p
     run = denoiser_run(spec, label, 0)
     run_dir = out_dir / "denoisers" / label
     done = _saved_epoch(run, run_dir)
-    if done >= run.train.epochs:
+    if done >= run.train.last_epoch:
         if progress:
             print(f"{label}: reusing finished training in {run_dir}", flush=True)
     else:
@@ -152,6 +181,44 @@ def _score(model, images: Tensor, labels: Tensor, classes: list[str]) -> dict[st
     return scores(labels.tolist(), predicted.tolist(), len(classes))
 
 
+def train_classifiers(config: DownstreamConfig, out_dir: Path, data_root, progress: bool):
+    """The clean (and noise-augmented) classifier's summaries, trained unless finished runs of
+    the same configs are in OUT/classifiers/ (then no training image is read)."""
+    runs = {"clean": config.classifier}
+    if config.noise_augmented.noises:
+        runs["noise-augmented"] = augmented_config(config)
+    folders = {name: out_dir / "classifiers" / name for name in runs}
+    done = {n: finished_run(folders[n], c, None, config.seed) for n, c in runs.items()}
+    if all(done.values()) and len({tuple(d["classes"]) for d in done.values()}) == 1:
+        if progress:
+            print(f"reusing the finished classifiers in {out_dir / 'classifiers'}", flush=True)
+        return done
+    train_x, train_y, classes, _ = cached_labelled(config, "train", data_root, out_dir)
+    val_x, val_y, _, _ = cached_labelled(config, "val", data_root, out_dir, classes)
+    common = dict(classes=classes, seed=config.seed, progress=progress)
+    trained = {
+        "clean": train_classifier(
+            config.classifier,
+            (train_x, train_y),
+            (val_x, val_y),
+            folders["clean"],
+            name="classifier",
+            **common,
+        )
+    }
+    if "noise-augmented" in runs:
+        trained["noise-augmented"] = train_classifier(
+            runs["noise-augmented"],
+            (train_x, train_y),
+            (val_x, val_y),
+            folders["noise-augmented"],
+            name="noise-augmented classifier",
+            init=trained["clean"]["checkpoint"] if config.noise_augmented.from_clean else None,
+            **common,
+        )
+    return trained
+
+
 def run_downstream(
     config: DownstreamConfig, out_dir: str | Path, *, data_root=None, progress: bool = True
 ) -> Path:
@@ -167,33 +234,10 @@ def run_downstream(
     for label, spec in config.denoisers.items():
         if spec.experiment is not None:
             denoiser_run(spec, label, config.seed)
-    train_x, train_y, classes, _ = load_labelled(config, "train", data_root)
-    val_x, val_y, _, _ = load_labelled(config, "val", data_root, classes)
-    test_x, test_y, _, test_names = load_labelled(config, "test", data_root, classes)
     out_dir.mkdir(parents=True, exist_ok=True)
-
-    common = dict(classes=classes, seed=config.seed, progress=progress)
-    trained = {
-        "clean": train_classifier(
-            config.classifier,
-            (train_x, train_y),
-            (val_x, val_y),
-            out_dir / "classifiers" / "clean",
-            name="classifier",
-            **common,
-        )
-    }
-    if config.noise_augmented.noises:
-        trained["noise-augmented"] = train_classifier(
-            augmented_config(config),
-            (train_x, train_y),
-            (val_x, val_y),
-            out_dir / "classifiers" / "noise-augmented",
-            name="noise-augmented classifier",
-            init=trained["clean"]["checkpoint"] if config.noise_augmented.from_clean else None,
-            **common,
-        )
-    del train_x, train_y, val_x, val_y
+    trained = train_classifiers(config, out_dir, data_root, progress)
+    classes = trained["clean"]["classes"]
+    test_x, test_y, _, test_names = cached_labelled(config, "test", data_root, out_dir, classes)
     classifiers = {k: load_classifier(v["checkpoint"])[0] for k, v in trained.items()}
 
     sources = {
