@@ -130,9 +130,9 @@ def _static_openvino(model_name: str, tile: int, channels: int):
     return lambda x, level: compiled([x.numpy(), level.numpy()])[0]
 
 
-def _tiles(repeats: int, log) -> list[dict]:
+def _tiles(repeats: int, log, models=SHIPPED) -> list[dict]:
     rows = []
-    for model_name in SHIPPED:
+    for model_name in models:
         tiles = (256, 512, 768) if model_name == "color-blind" else (512,)
         variants = _variants(model_name, static=model_name == "color-blind")
         channels = 3 if model_name.startswith("color") else 1
@@ -303,6 +303,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per variant (tiles)")
     parser.add_argument("--e2e-repeats", type=int, default=3)
     parser.add_argument("--limit", type=int, help="first N images of BSD68/CBSD68")
+    parser.add_argument("--models", default=",".join(SHIPPED), help="models of the tiles part")
     parser.add_argument(
         "--large-runtimes", default="default,torch", help="the 6000x4000 runs: default,torch"
     )
@@ -312,7 +313,7 @@ def main() -> None:
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    parts = set(args.parts.split(","))
+    parts = args.parts.split(",")
     root = Path(args.data_root)
     report_path = out / "runtime_speed.json"
     report = json.loads(report_path.read_text()) if report_path.exists() else {}
@@ -332,26 +333,25 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="runtime-speed-") as tmp:
         work = Path(tmp)
-        if "tiles" in parts:
-            report["tiles"] = _tiles(args.repeats, log)
+        only = tuple(args.large_runtimes.split(","))
+        steps = {  # run in the order --parts names them; each saved as soon as it is done
+            "tiles": ("tiles", lambda: _tiles(args.repeats, log, args.models.split(","))),
+            "roofline": ("roofline", lambda: _roofline(log)),
+            "e2e": (
+                "e2e_2048",
+                lambda: _end_to_end(root, work, (2048, 2048), args.e2e_repeats, log),
+            ),
+            "large": (
+                "e2e_6000x4000",
+                lambda: _end_to_end(root, work, (4000, 6000), 1, log, cold=False, runtimes=only),
+            ),
+            "bm3d": ("bm3d", lambda: _bm3d(root, out, args.limit)),
+            "bf16": ("bf16", lambda: _bf16(root, out, args.limit)),
+        }
+        for part in parts:
+            key, step = steps[part]
+            report[key] = step()
             save()
-        if "roofline" in parts:
-            report["roofline"] = _roofline(log)
-            save()
-        if "e2e" in parts:
-            report["e2e_2048"] = _end_to_end(root, work, (2048, 2048), args.e2e_repeats, log)
-            save()
-        if "large" in parts:
-            only = tuple(args.large_runtimes.split(","))
-            large = _end_to_end(root, work, (4000, 6000), 1, log, cold=False, runtimes=only)
-            report["e2e_6000x4000"] = large
-            save()
-    if "bm3d" in parts:
-        report["bm3d"] = _bm3d(root, out, args.limit)
-        save()
-    if "bf16" in parts:
-        report["bf16"] = _bf16(root, out, args.limit)
-        save()
     log(f"wrote {report_path}")
 
 
