@@ -296,6 +296,80 @@ def _bf16(root: Path, out: Path, limit: int | None) -> dict:
     return result
 
 
+def render(report: dict) -> str:
+    """The measured tables of docs/results/runtimes.md, as markdown, from runtime_speed.json."""
+    lines = []
+    tiles = report.get("tiles", [])
+    if tiles:
+        variants = list(dict.fromkeys(row["variant"] for row in tiles))
+        torch_ms = {
+            (r["model"], r["tile"]): r["cpu_ms_per_mp"]
+            for r in tiles
+            if r["variant"] == "torch fp32"
+        }
+        lines += ["| model | tile | " + " | ".join(variants) + " |"]
+        lines += ["|---|--:|" + "--:|" * len(variants)]
+        for model, tile in dict.fromkeys((r["model"], r["tile"]) for r in tiles):
+            cells = []
+            for variant in variants:
+                row = next(
+                    (
+                        r
+                        for r in tiles
+                        if (r["model"], r["tile"], r["variant"]) == (model, tile, variant)
+                    ),
+                    None,
+                )
+                if row is None:
+                    cells.append("")
+                    continue
+                ratio = torch_ms[(model, tile)] / row["cpu_ms_per_mp"]
+                cells.append(f"{row['cpu_ms_per_mp']:,.0f} ({ratio:.2f}×)")
+            lines.append(f"| {model} | {tile} | " + " | ".join(cells) + " |")
+        lines.append("")
+    roofline = report.get("roofline")
+    if roofline and tiles:
+        peak = roofline["fp32_matmul_gflops"]
+        lines += [f"fp32 matrix-multiply peak: {peak:.1f} GFLOP/s per CPU second", ""]
+        lines += ["| model | GFLOP/MP | runtime (tile 512) | GFLOP/s | of the fp32 peak |"]
+        lines += ["|---|--:|---|--:|--:|"]
+        for row in tiles:
+            if row["tile"] != 512:
+                continue
+            gflop = roofline["gflop_per_mp"][row["model"]]
+            rate = gflop / (row["cpu_ms_per_mp"] / 1000)
+            lines.append(
+                f"| {row['model']} | {gflop:.0f} | {row['variant']} | {rate:.1f} | "
+                f"{rate / peak:.0%} |"
+            )
+        lines.append("")
+    for key in ("e2e_2048", "e2e_6000x4000"):
+        e2e = report.get(key)
+        if not e2e:
+            continue
+        lines += [f"{e2e['size']}: noisy {e2e['psnr_noisy']:.2f} dB", ""]
+        lines += [
+            "| run | CPU s (best) | wall s (best) | PSNR dB | peak RSS MB |",
+            "|---|--:|--:|--:|--:|",
+        ]
+        for name, runs in e2e["runs"].items():
+            best = min(runs, key=lambda r: r["cpu_seconds"])
+            lines.append(
+                f"| {name} | {best['cpu_seconds']:.1f} | {min(r['seconds'] for r in runs):.1f} | "
+                f"{e2e[f'psnr_{name}']:.3f} | {max(r['peak_rss_mb'] for r in runs):,.0f} |"
+            )
+        first = e2e.get("default_first_run")
+        if first:
+            lines.append(
+                f"| default, empty cache | {first['cpu_seconds']:.1f} | {first['seconds']:.1f} | | "
+                f"{first['peak_rss_mb']:,.0f} |"
+            )
+        if "speedup_cpu" in e2e:
+            lines += ["", f"default against --runtime torch: {e2e['speedup_cpu']:.2f}× in CPU time"]
+        lines.append("")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="runs/runtime-speed")
@@ -304,6 +378,7 @@ def main() -> None:
     parser.add_argument("--e2e-repeats", type=int, default=3)
     parser.add_argument("--limit", type=int, help="first N images of BSD68/CBSD68")
     parser.add_argument("--models", default=",".join(SHIPPED), help="models of the tiles part")
+    parser.add_argument("--render", action="store_true", help="print OUT's tables and stop")
     parser.add_argument(
         "--large-runtimes", default="default,torch", help="the 6000x4000 runs: default,torch"
     )
@@ -314,6 +389,9 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     parts = args.parts.split(",")
+    if args.render:
+        print(render(json.loads((out / "runtime_speed.json").read_text())))
+        return
     root = Path(args.data_root)
     report_path = out / "runtime_speed.json"
     report = json.loads(report_path.read_text()) if report_path.exists() else {}
@@ -352,6 +430,7 @@ def main() -> None:
             key, step = steps[part]
             report[key] = step()
             save()
+    log(render(report))
     log(f"wrote {report_path}")
 
 
