@@ -42,6 +42,8 @@ def run(args: argparse.Namespace) -> int | None:
     out = Path(args.out)
     if out.exists() and not args.overwrite:
         raise UsageError(f"{out} exists; add --overwrite to replace it")
+    if args.model in ("auto", ""):
+        raise UsageError("name the model to export (e.g. color-blind) or a checkpoint path")
     loaded = load(args.model, device="cpu")
     info = {**loaded.info, "name": loaded.name}
     done = export_network(loaded.model, info, args.format, out)
