@@ -47,6 +47,15 @@ def test_a_noisy_png_gains_5_db_with_the_auto_choice(service, camera, tmp_path, 
     assert calls == [(1, 1)]  # one tile, reported once
 
 
+def test_tiles_report_their_progress(camera, tmp_path, one_thread):
+    Image.fromarray(camera[1]).save(tmp_path / "photo.png")
+    tiled = DenoiseService(tmp_path / "work", tile=48, overlap=8)
+    calls = []
+    tiled.denoise_file(tmp_path / "photo.png", progress=lambda *call: calls.append(call))
+    total = calls[0][1]
+    assert total > 1 and calls == [(done, total) for done in range(1, total + 1)]
+
+
 def test_the_result_is_what_the_denoise_verb_writes(service, camera, tmp_path, one_thread):
     from denoisekit.cli import main
 

@@ -24,7 +24,7 @@ from ..batch.jobs import FORMATS, write_image
 from ..decoders import READ_ERRORS, pixel_limit_lifted
 from ..errors import DataError, DenoiseKitError
 from ..imagemeta import read_metadata
-from ..inference import AutoDenoiser, LoadedDenoiser, load, tile_count
+from ..inference import AutoDenoiser, LoadedDenoiser, load
 from ..inference.levels import check_strength
 from ..io import IMAGE_EXTENSIONS, read_image, to_tensor
 
@@ -129,11 +129,9 @@ class DenoiseService:
         image = self._read(source)
         denoiser = self._denoiser(model, image, level)
         shown = self._shown_level(denoiser, image, level)
-        total = tile_count(*image.shape[:2], self.tile, self.overlap)
-        report = (lambda done, _total: progress(done, total)) if progress else None
         try:
             result = denoiser.denoise(
-                image, level, self.tile, self.overlap, strength=strength, progress=report
+                image, level, self.tile, self.overlap, strength=strength, progress=progress
             )
         except (ValueError, DataError) as e:  # e.g. a colour model given 2 colour channels
             raise UploadError(f"cannot denoise {source.name}: {e}") from None

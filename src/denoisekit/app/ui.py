@@ -43,7 +43,7 @@ def photo_input(**options: Any) -> gr.Image:
     metadata, and a file that is not an image reaches `DenoiseService`, which says so in one
     line, instead of Gradio's decoder failing first. (Set on the instance: a subclass would
     make Gradio write a .pyi stub beside this file.)"""
-    image = gr.Image(type="filepath", image_mode=None, **options)
+    image = gr.Image(type="filepath", image_mode=None, format="png", **options)
     decode = image.preprocess
 
     def keep_file(payload: Any) -> str | None:
@@ -101,7 +101,7 @@ def build_app(
                     [[str(path)] for path in examples],
                     inputs=[photo],
                     label="Noisy examples (scikit-image photos, Gaussian noise added)",
-                    example_labels=[path.stem for path in examples],
+                    example_labels=[_example_label(path) for path in examples],
                 )
             with gr.Column(scale=2):
                 comparison = gr.ImageSlider(
@@ -155,8 +155,21 @@ def build_app(
             outputs=[result, done],
             api_name="denoise",
             concurrency_id="denoise",
+            show_progress_on=[comparison],  # the tile bar where the result will appear
         ).success(show, inputs=[done], outputs=[comparison, summary], api_visibility="private")
+        # a new photo: the last one's result no longer applies
+        photo.change(
+            lambda: (None, "", None),
+            outputs=[comparison, summary, result],
+            queue=False,
+            api_visibility="private",
+        )
     return app
+
+
+def _example_label(path: Path) -> str:
+    """`astronaut-noisy-sigma25.png` -> `astronaut, σ 25`."""
+    return path.stem.replace("-noisy-sigma", ", σ ")
 
 
 def _state(outcome: Outcome) -> dict:
