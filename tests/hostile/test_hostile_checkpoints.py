@@ -31,19 +31,28 @@ def _save(folder, name="last", *, optimizer=True, epoch=1):
     return save_checkpoint(folder / name, model, meta, optimizer=opt), model, opt
 
 
-def test_a_json_asking_for_300000_features_is_refused_before_allocating(tmp_path, capsys):
+@pytest.mark.parametrize(
+    ("features", "said"),
+    [
+        (300_000, r"features=300000, far more than the \d+ tensors"),  # 8e11 parameters
+        (20_000, r"features.*20000.*whose .* is \(20000, 1, 3, 3\)"),  # 3.6e9: built on meta
+    ],
+)
+def test_a_json_asking_for_300000_features_is_refused_before_allocating(
+    tmp_path, capsys, features, said
+):
     weights, _, _ = _save(tmp_path, "best", optimizer=False)
     meta_path = tmp_path / "best.json"
     meta = json.loads(meta_path.read_text())
-    meta["kwargs"]["features"] = 300_000  # 8e11 parameters: the allocator would fail
+    meta["kwargs"]["features"] = features  # the allocator would fail
     meta.pop("sha256")
     meta_path.write_text(json.dumps(meta))
     # the header says what it holds; a header-less file (older checkpoints) is the case here
     state = safetensors.torch.load_file(str(weights))
     safetensors.torch.save_file(state, str(weights))
-    with pytest.raises(DataError, match=r"features.*300000.*whose .* is \(300000, 1, 3, 3\)"):
+    with pytest.raises(DataError, match=said):
         load_checkpoint(weights)
-    with pytest.raises(DataError, match="does not match"):
+    with pytest.raises(DataError, match=said):
         denoisekit.load(weights)
     image = tmp_path / "in.png"
     from PIL import Image
@@ -102,3 +111,30 @@ def test_a_disk_filling_during_a_save_names_the_file_and_keeps_the_last_set(tmp_
     assert after == before  # no temp left, nothing replaced
     _, meta = load_checkpoint(tmp_path / "last.safetensors")
     assert meta["epoch"] == 1
+
+
+@pytest.mark.parametrize("change", [{"depth": 10**9}, {"features": 10**12}])
+def test_a_json_asking_for_a_billion_layers_is_refused_before_building_them(tmp_path, change):
+    weights, _, _ = _save(tmp_path, "best", optimizer=False)
+    meta_path = tmp_path / "best.json"
+    meta = json.loads(meta_path.read_text())
+    meta["kwargs"].update(change)
+    meta.pop("sha256")
+    meta_path.write_text(json.dumps(meta))
+    state = safetensors.torch.load_file(str(weights))
+    safetensors.torch.save_file(state, str(weights))  # no header to compare the .json with
+    ((key, value),) = change.items()
+    with pytest.raises(DataError, match=rf"{key}={value}, far more than the \d+ tensors"):
+        load_checkpoint(weights)
+
+
+def test_weights_cut_short_are_one_line(tmp_path, capsys):
+    weights, _, _ = _save(tmp_path, "best", optimizer=False)
+    data = weights.read_bytes()
+    weights.write_bytes(data[: len(data) - 100])
+    meta_path = tmp_path / "best.json"
+    meta = json.loads(meta_path.read_text())
+    meta.pop("sha256")  # as a checkpoint written before hashes were recorded
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(DataError, match="cannot read checkpoint weights"):
+        load_checkpoint(weights)

@@ -238,12 +238,26 @@ def _mismatch(model: nn.Module, state: dict[str, torch.Tensor]) -> str:
     return ", ".join(parts) or "tensor types differ"
 
 
+_MAX_SIZE_ARGUMENT = 65_536
+
+
 def check_shapes(weights: Path, meta_path: Path, meta: dict[str, Any]) -> None:
     """DataError naming the first difference when the model the `.json` describes does not
     have the tensors of the weights file: built on the meta device (shapes, no memory), so a
     `.json` asking for a network of 10^11 parameters is refused before anything is allocated.
     """
     kwargs = meta.get("kwargs", {})
+    shapes = tensor_shapes(weights)
+    # Even on the meta device every layer is a Python object: a `depth` of 10^8 would take
+    # minutes and gigabytes to build. No network here has a size argument past this.
+    ceiling = max(_MAX_SIZE_ARGUMENT, 64 * len(shapes))
+    for key, value in kwargs.items():
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > ceiling:
+            raise DataError(
+                f"{meta_path} asks for {meta['model']} with {key}={value}, far more than the "
+                f"{len(shapes)} tensors of {weights} can hold; the .json is damaged or belongs "
+                "to other weights"
+            )
     try:
         with torch.device("meta"):
             skeleton = create_model(meta["model"], **kwargs)
@@ -251,7 +265,6 @@ def check_shapes(weights: Path, meta_path: Path, meta: dict[str, Any]) -> None:
         raise DataError(f"{meta_path} describes a model that cannot be built: {e}") from None
     except (RuntimeError, NotImplementedError):
         return  # a model that cannot be built without data: the load below checks it
-    shapes = tensor_shapes(weights)
     expected = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
     for key, shape in expected.items():
         if key in shapes and shapes[key] != shape:
