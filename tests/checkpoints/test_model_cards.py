@@ -16,7 +16,15 @@ _NONE_YET = pytest.param(None, marks=pytest.mark.skip(reason="no weights shipped
 # what the licence section must say for each training set a .json's training_data names
 BERKELEY = ("Berkeley Segmentation Dataset", "non-commercial research")
 LICENCE_WORDS = {"train400": BERKELEY, "cbsd432": BERKELEY, "city100": ("City100", "research")}
-SET_NAMES = {"set12": "Set12", "bsd68": "BSD68", "cbsd68": "CBSD68"}
+SET_NAMES = {
+    "set12": "Set12",
+    "bsd68": "BSD68",
+    "cbsd68": "CBSD68",
+    "city100": "City100",
+    "bsd68 8-bit": "BSD68, 8-bit",
+    "cbsd68 8-bit": "CBSD68, 8-bit",
+    "city100 8-bit": "City100, 8-bit",
+}
 
 
 def section(card: str, title: str) -> str:

@@ -227,6 +227,8 @@ def _configs_starting_from_shipped_weights() -> list:
 
     found = []
     for path in sorted((Path(__file__).resolve().parents[2] / "configs").rglob("*.yaml")):
+        if path.parent.name in ("downstream", "tune"):  # a classifier's config; a search space
+            continue
         data = read_yaml(path)
         if "runs" in data:
             experiment = load_experiment_config(path)

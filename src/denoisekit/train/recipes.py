@@ -25,7 +25,8 @@ class Stage:
     run: str  # run folder, relative to the runs folder
 
 
-_GRAY_BLIND = (
+# The float-noise chains: what the camera models were fine-tuned from (before the 8-bit stage).
+_GRAY_BLIND_FLOAT = (
     Stage("configs/pretrained/gray-blind.yaml", "pretrained/gray-blind"),
     Stage("configs/pretrained/gray-blind-stage2.yaml", "pretrained/gray-blind-2"),
     Stage("configs/pretrained/gray-blind-stage3-mse.yaml", "pretrained/gray-blind-3mse"),
@@ -34,7 +35,7 @@ _GRAY_BLIND = (
     Stage("configs/pretrained/gray-blind-gpu.yaml", "pretrained/gray-blind-gpu3"),
     Stage("configs/pretrained/gray-blind-gpu-finish.yaml", "pretrained/gray-blind-gpu4"),
 )
-_COLOR_BLIND = (
+_COLOR_BLIND_FLOAT = (
     Stage("configs/pretrained/color-blind.yaml", "pretrained/color-blind"),
     Stage("configs/pretrained/color-blind-stage2.yaml", "pretrained/color-blind-2"),
     Stage("configs/pretrained/color-blind-stage3-mse.yaml", "pretrained/color-blind-3mse"),
@@ -42,15 +43,24 @@ _COLOR_BLIND = (
     Stage("configs/pretrained/color-blind-gpu.yaml", "pretrained/color-blind-gpu3"),
     Stage("configs/pretrained/color-blind-gpu-finish.yaml", "pretrained/color-blind-gpu4"),
 )
+# The last stage fine-tunes on noise as files hold it: clipped and rounded (issue 34).
+_GRAY_BLIND = (
+    *_GRAY_BLIND_FLOAT,
+    Stage("configs/pretrained/gray-blind-8bit-cpu.yaml", "pretrained/gray-blind-8bit-cpu"),
+)
+_COLOR_BLIND = (
+    *_COLOR_BLIND_FLOAT,
+    Stage("configs/pretrained/color-blind-8bit-cpu.yaml", "pretrained/color-blind-8bit-cpu"),
+)
 RECIPES: dict[str, tuple[Stage, ...]] = {
     "gray-blind": _GRAY_BLIND,
     "color-blind": _COLOR_BLIND,
     "gray-camera": (
-        *_GRAY_BLIND,
+        *_GRAY_BLIND_FLOAT,
         Stage("configs/realnoise/gray-camera.yaml", "realnoise/gray-camera"),
     ),
     "color-camera": (
-        *_COLOR_BLIND,
+        *_COLOR_BLIND_FLOAT,
         Stage("configs/realnoise/color-camera.yaml", "realnoise/color-camera"),
     ),
 }
