@@ -18,7 +18,7 @@ from PIL import Image
 
 MAX_UPLOAD_MB = 0.2
 MAX_MEGAPIXELS = 0.5
-START_SECONDS = 180  # models, examples and Gradio's import on a busy 2-core machine
+START_SECONDS = 300  # torch, Gradio, the examples: ~30 s on 2 free cores; room for a busy machine
 
 
 @dataclass(frozen=True)
