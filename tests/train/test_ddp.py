@@ -184,3 +184,18 @@ def test_resume_under_ddp_and_two_nodes_repeat_the_uninterrupted_run(runs):
     a = load_checkpoint(runs / "two" / "last.safetensors")[0].state_dict()
     b = load_checkpoint(runs / "nodes" / "last.safetensors")[0].state_dict()
     assert all(torch.equal(a[key], b[key]) for key in a)
+
+
+def test_a_world_that_does_not_match_the_settings_is_one_line(tmp_path, monkeypatch, capsys):
+    # as torchrun sets it up for 2 processes, where the config says 1 device on 1 node
+    elastic = {"RANK": "0", "WORLD_SIZE": "2", "LOCAL_RANK": "0", "LOCAL_WORLD_SIZE": "1"}
+    elastic |= {"GROUP_RANK": "0", "TORCHELASTIC_RUN_ID": "test", "MASTER_ADDR": "127.0.0.1"}
+    for key, value in {**elastic, "MASTER_PORT": str(_free_port())}.items():
+        monkeypatch.setenv(key, value)
+    from denoisekit.cli import main
+
+    settings = ["train.accelerator=cpu", "train.strategy=ddp", "train.epochs=1"]
+    argv = ["train", "-o", str(tmp_path / "run"), *(a for s in settings for a in ("--set", s))]
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip()
+    assert "does not match the world size (2)" in err and len(err.splitlines()) == 1

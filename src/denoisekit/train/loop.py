@@ -207,7 +207,10 @@ def train(
         strategy=t.strategy,
         precision=precision,
     )
-    fabric.launch()
+    try:
+        fabric.launch()
+    except ValueError as e:  # e.g. devices x num_nodes is not the world torchrun or srun started
+        raise ConfigError(f"train.devices / train.num_nodes: {e}") from None
     fabric.seed_everything(config.seed)
 
     train_set, val_set = datasets or load_splits(config, data_root)
