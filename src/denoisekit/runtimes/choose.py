@@ -8,7 +8,8 @@ measures it again on another CPU):
   2-core Intel Xeon with AMX (issue 35, 2026-12-05): 166 ms/MP against 2,509 for torch fp32 and
   707 for torch bf16 autocast, at -0.02 dB on a 1024x1024 photo at sigma 25.
 - any other CPU: OpenVINO in fp32, else onnxruntime, else torch. Measured on a 2-core AMD EPYC
-  with AVX2 only (2026-12-06, shared with two trainings): see docs/results/runtimes.md.
+  with AVX2 only (2026-12-06, one thread, CPU time): OpenVINO 2,176 ms/MP, onnxruntime 2,520,
+  torch channels_last 2,523 at tile 512 (docs/results/runtimes.md).
 
 A runtime that is not installed is skipped by `auto` (torch always is); naming it is a
 ConfigError saying what to install. bf16 is used only where the CPU has it natively (as
