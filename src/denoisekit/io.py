@@ -228,9 +228,9 @@ def split_alpha(image: ArrayOrTensor) -> tuple[ArrayOrTensor, ArrayOrTensor | No
 
 
 # Float pixels are on the [0, 1] scale; unclipped noise may take them past either end (sigma
-# 50/255 reaches about 1.8 in a large image), but not past this: a value of 3 or 200 means a
-# 0-255 (or other) scale, which would be read wrong, so it is refused instead.
-FLOAT_RANGE = (-1.0, 2.0)
+# 50/255 reaches about 1.8 in a large image, and 2.5 only 7.6 sigma out), but not past this: a
+# value of 3 or 200 means a 0-255 (or other) scale, which would be read wrong, so it is refused.
+FLOAT_RANGE = (-1.5, 2.5)
 
 
 def _check_float_range(array: np.ndarray, what: str = "a float image") -> None:
@@ -238,7 +238,7 @@ def _check_float_range(array: np.ndarray, what: str = "a float image") -> None:
         return
     low, high = float(np.min(array)), float(np.max(array))
     if not (np.isfinite(low) and np.isfinite(high)):
-        raise DataError(f"{what} holds nan or inf pixels; float images must be finite")
+        raise DataError(f"{what} holds NaN or inf pixels; float images must be finite")
     if low < FLOAT_RANGE[0] or high > FLOAT_RANGE[1]:
         raise DataError(
             f"{what} has float pixels from {low:.4g} to {high:.4g}; float images are on the "

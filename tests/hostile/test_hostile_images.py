@@ -33,7 +33,7 @@ def test_a_png_claiming_a_billion_pixels_is_refused(tmp_path):
 def test_floats_on_a_0_255_scale_are_refused_not_read_as_0_1(tmp_path):
     with pytest.raises(DataError, match=r"from 0 to 3.*\[0, 1\] scale"):
         to_tensor(np.linspace(0, 3, 64, dtype=np.float32).reshape(8, 8))
-    with pytest.raises(DataError, match="nan or inf"):
+    with pytest.raises(DataError, match="NaN or inf"):
         to_tensor(np.full((8, 8), np.nan, np.float32))
     noisy = np.linspace(-0.8, 1.8, 64, dtype=np.float32).reshape(8, 8)  # unclipped noise passes
     assert to_tensor(noisy).max() == pytest.approx(1.8)

@@ -18,6 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import ConfigError, DataError, UnknownNameError, close_names
+from ..io import FLOAT_RANGE
 from ..runtimes import accelerate, check_runtime, resolve_runtime
 from ..runtimes.graph import exportable
 from .auto import AUTO, AutoDenoiser
@@ -40,9 +41,9 @@ def _check_values(batch: Tensor) -> None:
             "the image holds NaN or infinite values; replace them first (e.g. np.nan_to_num)"
         )
     low, high = float(batch.min()), float(batch.max())
-    # Unclipped noisy [0, 1] images overshoot (at sigma 50/255 a black pixel reaches -1 with
-    # odds of 1 in 6 million), but never by 10 sigma; 0-255 images go far above 3.
-    if low < -2.0 or high > 3.0:
+    # Unclipped noisy [0, 1] images overshoot, but not past FLOAT_RANGE (io.py), the same rule
+    # the file readers apply; 0-255 images go far above it.
+    if low < FLOAT_RANGE[0] or high > FLOAT_RANGE[1]:
         raise DataError(
             f"float image values run from {low:g} to {high:g}; float images must be on the "
             "[0, 1] scale (divide 0-255 values by 255, or pass uint8)"
