@@ -35,7 +35,12 @@ from pathlib import Path
 
 import torch
 
-from denoisekit.benchmark.speed import conv_flops, cpu_name, matmul_peak_flops
+from denoisekit.benchmark.speed import (
+    conv_flops,
+    cpu_name,
+    matmul_peak_flops,
+    time_training_steps,
+)
 from denoisekit.files import atomic_write_json
 from denoisekit.registry import count_parameters, create_model
 
@@ -77,28 +82,6 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def time_training(model, clean: torch.Tensor, bf16: bool, steps: int, warmup: int = 5) -> float:
-    """Median seconds per step (noise, forward, MSE, backward, Adam) after `warmup` steps (a
-    compiled model compiles in the first)."""
-    device = clean.device
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
-    times = []
-    for i in range(steps + warmup):
-        _sync(device)
-        start = time.perf_counter()
-        sigma = torch.rand(clean.shape[0], device=device) * 0.2
-        noisy = clean + sigma[:, None, None, None] * torch.randn_like(clean)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            loss = (model(noisy, sigma).float() - clean).square().mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        _sync(device)
-        if i >= warmup:
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def training_rows(args, device: torch.device, bf16: bool, peak: float) -> list[dict]:
     name, kwargs = shipped_architecture()
     channels = kwargs.get("in_channels", 3)
@@ -115,7 +98,7 @@ def training_rows(args, device: torch.device, bf16: bool, peak: float) -> list[d
             flops = 3 * conv_flops(model, clean, sigma)  # forward + backward (2x forward)
             runner = torch.compile(model) if compiled else model
             start = time.perf_counter()
-            seconds = time_training(runner, clean, bf16, args.steps, args.warmup)
+            seconds = time_training_steps(runner, clean, bf16, args.steps, args.warmup)
             total = time.perf_counter() - start
             row = {
                 "model": name,
@@ -195,7 +178,7 @@ def _ddp_worker(rank: int, world: int, args, port: int, queue) -> None:
     channels = kwargs.get("in_channels", 3)
     clean = torch.rand(batch, channels, args.patch, args.patch, device=device)
     clean = clean.contiguous(memory_format=layout)
-    seconds = time_training(model, clean, bf16, args.steps, args.warmup)
+    seconds = time_training_steps(model, clean, bf16, args.steps, args.warmup)
     times = [None] * world
     dist.all_gather_object(times, seconds)
     if rank == 0:

@@ -19,41 +19,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
 from pathlib import Path
 
 import torch
 
+from denoisekit.benchmark.speed import time_training_steps
 from denoisekit.files import atomic_write_json
 from denoisekit.registry import count_parameters, create_model
 from denoisekit.train.loop import resolve_precision
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def time_steps(model, clean: torch.Tensor, bf16: bool, steps: int) -> float:
-    """Median seconds per training step on `clean` (B, C, p, p), after 5 untimed steps."""
-    device = clean.device
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
-    times = []
-    for i in range(steps + 5):
-        _sync(device)
-        start = time.perf_counter()
-        sigma = torch.rand(clean.shape[0], device=device) * 0.2
-        noisy = clean + sigma[:, None, None, None] * torch.randn_like(clean)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            loss = (model(noisy, sigma).float() - clean).square().mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        _sync(device)
-        if i >= 5:
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def time_loop(args, channels: int, batch: int, kwargs: dict, device: torch.device) -> float:
@@ -122,7 +95,7 @@ def main() -> None:
             clean = torch.rand(batch, channels, args.patch, args.patch, device=device)
             if bf16:
                 clean = clean.contiguous(memory_format=torch.channels_last)
-            seconds = time_steps(model, clean, bf16, args.steps)
+            seconds = time_training_steps(model, clean, bf16, args.steps)
             row = {
                 "model": args.model,
                 "kwargs": kwargs,

@@ -123,3 +123,35 @@ def cpu_name() -> str:
     import platform
 
     return platform.processor() or platform.machine()
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def time_training_steps(
+    model: nn.Module, clean: torch.Tensor, bf16: bool, steps: int, warmup: int = 5
+) -> float:
+    """Median seconds per training step (noise, forward, MSE, backward, Adam) on `clean`
+    (B, C, p, p), after `warmup` untimed steps (a compiled model compiles in the first). The
+    benchmark scripts' one timing loop, so their figures measure the same step."""
+    import statistics
+
+    device = clean.device
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    times = []
+    for i in range(steps + warmup):
+        _sync(device)
+        start = time.perf_counter()
+        sigma = torch.rand(clean.shape[0], device=device) * 0.2
+        noisy = clean + sigma[:, None, None, None] * torch.randn_like(clean)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            loss = (model(noisy, sigma).float() - clean).square().mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        _sync(device)
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
