@@ -39,7 +39,7 @@ class DataConfig:
     patches_per_image: int = 8
     augment: bool = False  # random flips / 90-degree rotations of training images
     # brightness / contrast jitter of whole training images: shift up to +-jitter, contrast
-    # factor in [1 - jitter, 1 + jitter] (0: off; data/augment.py)
+    # factor in [1 - jitter, 1 + jitter] (0: off; data/jitter_crops.py)
     jitter: float = 0.0
     # random resized crops of whole training images: a window of [crop_scale, 1] of the area,
     # resized back (1: off)

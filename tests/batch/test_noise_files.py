@@ -6,9 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from denoisekit.cli import options as cli_options
 from denoisekit.batch.noise import add_noise, file_seed
 from denoisekit.cli import main
+from denoisekit.cli import options as cli_options
 from denoisekit.io import read_image, save_image
 from denoisekit.noise import noise_kinds
 

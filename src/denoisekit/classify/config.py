@@ -26,7 +26,7 @@ class ClassifierTrainConfig:
 @dataclass
 class ClassifierAugmentConfig:
     dihedral: bool = True  # one of the 8 flips / quarter turns per image
-    jitter: float = 0.0  # brightness / contrast jitter (data/augment.py)
+    jitter: float = 0.0  # brightness / contrast jitter (data/jitter_crops.py)
     crop_scale: float = 1.0  # random resized crops of [crop_scale, 1] of the area; 1: off
 
 

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..config import to_dict
-from ..data.augment import augment_more, check_augment
+from ..data.jitter_crops import augment_more, check_augment
 from ..data.patches import dihedral
 from ..errors import ConfigError, DataError
 from ..files import atomic_write_text, output_folder

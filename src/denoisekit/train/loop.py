@@ -134,7 +134,7 @@ def train(
     from lightning_fabric import Fabric
     from tqdm import tqdm
 
-    from ..data.augment import augment_more, check_augment
+    from ..data.jitter_crops import augment_more, check_augment
     from ..data.patches import augment
 
     out_dir = output_folder(out_dir)

@@ -4,6 +4,8 @@
 Both act per image of a (B, C, H, W) batch with numbers drawn from an explicit generator, and
 both draw nothing when off, so a run without them repeats the noise of runs made before they
 existed. The crops keep the image size (crop, then resize back), so a batch stays one tensor.
+(Not named augment.py: a submodule of that name would replace `denoisekit.data.augment`, the
+dihedral function, as an attribute of the package once imported.)
 """
 
 from __future__ import annotations

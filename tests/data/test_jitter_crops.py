@@ -1,9 +1,9 @@
-"""Brightness/contrast jitter and random resized crops (data/augment.py)."""
+"""Brightness/contrast jitter and random resized crops (data/jitter_crops.py)."""
 
 import pytest
 import torch
 
-from denoisekit.data.augment import augment_more, jitter, resized_crops
+from denoisekit.data.jitter_crops import augment_more, jitter, resized_crops
 from denoisekit.errors import ConfigError
 
 
