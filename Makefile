@@ -12,7 +12,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q -c constraints.txt torch==2.13.0
-	$(BIN)/pip install -q -c constraints.txt -e ".[dev,classical,tune,app]"
+	$(BIN)/pip install -q -c constraints.txt -e ".[dev,classical,tune,app,export]"
 	touch $(STAMP)
 
 demo: $(STAMP)
