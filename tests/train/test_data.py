@@ -35,3 +35,20 @@ def test_an_empty_part_is_refused(tmp_path):
     config.data.train = f"{_folder(tmp_path / 'a', 10, 8)}+"
     with pytest.raises(ConfigError, match="empty part"):
         load_splits(config)
+
+
+def test_a_part_names_its_own_downscale_factor(tmp_path):
+    a = _folder(tmp_path / "a", 20, 16)
+    config = RunConfig()
+    config.data.train = f"{a}+{a}@2"
+    train, _ = load_splits(config)
+    assert len(train) == 2 * 16
+    assert {tuple(im.shape) for im in train.images} == {(3, 16, 16), (3, 8, 8)}
+    assert len(set(train.names)) == len(train.names)  # the two scales stay apart by name
+
+
+def test_a_bad_part_factor_is_refused(tmp_path):
+    config = RunConfig()
+    config.data.train = f"{_folder(tmp_path / 'a', 10, 8)}@0"
+    with pytest.raises(ConfigError, match="factor >= 1"):
+        load_splits(config)

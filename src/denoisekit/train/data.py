@@ -52,15 +52,33 @@ def load_splits(config: RunConfig, data_root: str | None = None):
 
 def _load_sets(spec: str, split: str, limit: int | None, downscale: int, common: dict):
     """The `split` of one data set, or of several joined with '+' (`cbsd432+city100`: each
-    set split on its own, `limit` applied per set), each image box-averaged by `downscale`."""
+    set split on its own, `limit` applied per set), each image box-averaged by `downscale`, or
+    by the factor a part names after '@' (`cbsd432+cbsd432@2`: the set at native resolution
+    and halved, so training sees both scales)."""
     from ..data import load_dataset
     from ..data.folder import joined
 
     parts = [p.strip() for p in str(spec).split("+")] if "+" in str(spec) else [spec]
     if not all(parts):
         raise ConfigError(f"data {spec!r} has an empty part; join data sets with '+'")
-    sets = [load_dataset(p, split=split, limit=limit, **common) for p in parts]
-    return joined([s.downscaled(downscale) for s in sets])
+    sets = []
+    for part in parts:
+        name, factor = _part_factor(part, downscale)
+        loaded = load_dataset(name, split=split, limit=limit, **common).downscaled(factor)
+        if factor != downscale:
+            loaded.name = f"{loaded.name}@{factor}"  # keeps joined names apart
+        sets.append(loaded)
+    return joined(sets)
+
+
+def _part_factor(part: str, downscale: int) -> tuple[str, int]:
+    """(data spec, downscale factor) of one '+' part: `name@N` names its own factor."""
+    name, at, factor = str(part).rpartition("@")
+    if not at or not factor.strip().isdigit():
+        return part, downscale
+    if int(factor) < 1 or not name.strip():
+        raise ConfigError(f"data part {part!r}: write a set and a factor >= 1, e.g. cbsd432@2")
+    return name.strip(), int(factor)
 
 
 def check_channels(config: RunConfig, train_set, in_channels: int | None) -> None:
