@@ -11,8 +11,8 @@ import torch
 from PIL import Image
 
 from denoisekit.errors import DataError
+from denoisekit.imagedecode import orient
 from denoisekit.io import (
-    _orient,
     from_tensor,
     load_image,
     read_image,
@@ -120,7 +120,7 @@ def test_orient_matches_pillow(tmp_path, orientation):
     exif = Image.Exif()
     exif[0x0112] = orientation
     Image.fromarray(stored).save(tmp_path / "o.png", exif=exif.tobytes())
-    assert np.array_equal(read_image(tmp_path / "o.png"), _orient(stored, orientation))
+    assert np.array_equal(read_image(tmp_path / "o.png"), orient(stored, orientation))
 
 
 def test_corrupt_and_missing_files_name_the_file(tmp_path):

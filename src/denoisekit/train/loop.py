@@ -24,17 +24,11 @@ from typing import Any
 
 import torch
 
-from ..checkpoints.checkpoint import (
-    load_checkpoint,
-    load_training_state,
-    read_meta,
-    save_checkpoint,
-)
-from ..config import RunConfig, TrainConfig, resolve_lr, save_yaml, to_dict
+from ..checkpoints.checkpoint import save_checkpoint
+from ..config import RunConfig, resolve_lr, save_yaml, to_dict
 from ..errors import ConfigError, DataError
 from ..evaluate import evaluate_pairs, make_noisy_pairs
 from ..files import atomic_write_text, output_folder, remove_stale_temps
-from ..inference.precision import native_bf16
 from ..metrics import check_ssim_size
 from ..models.fusion import with_fusion
 from ..noise import parse_noise
@@ -43,6 +37,9 @@ from .data import check_channels, load_splits, train_loader
 from .init import initial_weights
 from .losses import get_loss
 from .objectives import Batch, get_objective
+from .optim import check_schedule, make_optimizer, make_scheduler
+from .precision import resolve_precision
+from .resume import check_resumable, resume_from_last
 from .rng import seed_epoch
 from .selfsup import (
     check_objective_config,
@@ -69,23 +66,6 @@ class TrainResult:
     global_rank: int = 0  # under DDP every process returns; only rank 0 should report
     selected_by: str = "val_psnr"  # val_loss when no clean validation images exist
     best_val_loss: float = math.nan
-
-
-PRECISIONS = ("auto", "32-true", "bf16-mixed", "16-mixed", "bf16-true", "16-true", "64-true")
-
-
-def resolve_precision(precision: str, accelerator: str) -> str:
-    """'auto' -> bf16-mixed where the device computes bf16 natively, else 32-true."""
-    if precision not in PRECISIONS:
-        raise ConfigError(f"train.precision {precision!r}: use one of {', '.join(PRECISIONS)}")
-    if precision != "auto":
-        return precision
-    use_cuda = accelerator in ("cuda", "gpu") or (
-        accelerator == "auto" and torch.cuda.is_available()
-    )
-    if use_cuda:
-        return "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
-    return "bf16-mixed" if native_bf16(torch.device("cpu")) else "32-true"
 
 
 def _check_finite(running: torch.Tensor, epoch: int) -> None:
@@ -180,8 +160,8 @@ def train(
         t.objective, loss_fn, noise_aware=bool(getattr(model, "noise_aware", False))
     )
     check_objective_config(config, objective)
-    if resume and not (out_dir / "last.safetensors").is_file():
-        raise DataError(f"--resume: no {out_dir / 'last.safetensors'} to resume from")
+    if resume:
+        check_resumable(out_dir)
     if t.grow and not t.init:
         raise ConfigError("train.grow needs train.init: the smaller weights to grow from")
     if t.init and not resume:  # on resume, last.* already holds the continued weights
@@ -191,14 +171,8 @@ def train(
         )
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
-    opt_cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}.get(t.optimizer)
-    if opt_cls is None:
-        raise ConfigError(f"train.optimizer {t.optimizer!r}: use adam or adamw")
-    optimizer = opt_cls(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
-    if t.scheduler not in ("cosine", "none"):
-        raise ConfigError(f"train.scheduler {t.scheduler!r}: use cosine or none")
-    if t.warmup_steps < 0:
-        raise ConfigError(f"train.warmup_steps must be >= 0, got {t.warmup_steps}")
+    optimizer = make_optimizer(model, t)
+    check_schedule(t)
 
     fabric = Fabric(
         accelerator=t.accelerator,
@@ -237,25 +211,8 @@ def train(
     history: list[dict[str, float]] = []
     start_epoch, best_psnr, best_loss, best_epoch, elapsed = 1, -math.inf, math.inf, 0, 0.0
     if resume:
-        last = out_dir / "last.safetensors"
-        meta = read_meta(last)
-        if meta.get("model") != config.model.name or meta.get("kwargs") != config.model.kwargs:
-            raise ConfigError(f"--resume: {last} holds a different model than the config")
-        try:  # both check the files are the ones last.json was saved with: no torn set
-            resumed, _ = load_checkpoint(last, fusion=False)
-            load_training_state(last, optimizer, scheduler)
-        except DataError as e:
-            raise DataError(
-                f"--resume: {e}; start the run over (without --resume), or from its best "
-                "weights with train.init"
-            ) from None
-        model.load_state_dict(resumed.state_dict())
-        history = meta.get("history", [])
-        start_epoch = int(meta["epoch"]) + 1
-        best_psnr = float(meta.get("best_val_psnr") or -math.inf)
-        best_loss = float(meta.get("best_val_loss") or math.inf)
-        best_epoch = int(meta.get("best_epoch", 0))
-        elapsed = float(meta.get("train_seconds", 0.0))
+        resumed = resume_from_last(out_dir, config, model, optimizer, scheduler)
+        history, start_epoch, best_psnr, best_loss, best_epoch, elapsed = resumed
 
     if t.compile:  # Fabric keeps the compilation around its DDP wrapper
         model = torch.compile(model)
@@ -432,27 +389,3 @@ def train(
         selected_by=selected_by,
         best_val_loss=best_loss,
     )
-
-
-def make_scheduler(optimizer: torch.optim.Optimizer, t: TrainConfig, total_steps: int):
-    """The per-step learning-rate schedule: cosine from `t.lr` to `t.lr / 100` over
-    `total_steps` (or constant), times a linear ramp from 1/100 over `t.warmup_steps`.
-    None when the rate is constant."""
-    if t.warmup_steps == 0:
-        if t.scheduler != "cosine":
-            return None
-        # kept as this class without warm-up, so runs saved before warm-up existed resume
-        return torch.optim.lr_scheduler.CosineAnnealingLR(
-            optimizer, T_max=total_steps, eta_min=t.lr * 0.01
-        )
-    cosine = t.scheduler == "cosine"
-
-    def factor(step: int) -> float:
-        ramp = min(1.0, 0.01 + 0.99 * step / t.warmup_steps)
-        if not cosine:
-            return ramp
-        return ramp * (
-            0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps))
-        )
-
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
