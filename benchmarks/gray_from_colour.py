@@ -20,7 +20,7 @@ import torch
 
 from denoisekit.data import load_dataset
 from denoisekit.inference.choose import GRAY_JPEG_MIN_SIGMA, looks_like_camera_noise
-from denoisekit.inference.loaded import load
+from denoisekit.inference.loading import load
 from denoisekit.metrics import psnr
 from denoisekit.noise import camera_pipeline, jpeg
 from denoisekit.noise.estimate import estimate_sigma_haar

@@ -24,7 +24,7 @@ import torch
 from denoisekit.data import load_dataset
 from denoisekit.evaluate import make_noisy_pairs
 from denoisekit.files import atomic_write_json
-from denoisekit.inference.loaded import load
+from denoisekit.inference.loading import load
 from denoisekit.metrics import psnr
 from denoisekit.noise import parse_noise
 

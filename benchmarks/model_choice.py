@@ -34,7 +34,7 @@ from denoisekit.inference.choose import (
     CAMERA_SHADOW_RATIO,
     looks_like_camera_noise,
 )
-from denoisekit.inference.loaded import load
+from denoisekit.inference.loading import load
 from denoisekit.metrics import psnr
 from denoisekit.noise import parse_noise
 from denoisekit.noise.cues import grain_ratio, jpeg_grid, shadow_ratio

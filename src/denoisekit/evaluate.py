@@ -281,7 +281,7 @@ def evaluate_checkpoint(
     from .files import output_folder
     from .inference.device import resolve_device
     from .inference.ensemble import SelfEnsemble, split_ensemble
-    from .inference.loaded import named_models
+    from .inference.loading import named_models
     from .inference.precision import check_precision, resolve_precision, use_channels_last
     from .models.fusion import NoisyPixelFusion
     from .noise import parse_noise

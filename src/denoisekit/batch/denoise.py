@@ -21,7 +21,8 @@ from ..inference.auto import AutoDenoiser
 from ..inference.choose import CAMERA_MODELS
 from ..inference.device import resolve_device
 from ..inference.levels import check_strength
-from ..inference.loaded import LoadedDenoiser, load, parse_sigma
+from ..inference.loaded import LoadedDenoiser, parse_sigma
+from ..inference.loading import load
 from ..inference.precision import check_precision
 from ..runtimes.choose import check_runtime
 from ..shards import Shard, parse_shard

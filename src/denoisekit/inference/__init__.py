@@ -19,7 +19,8 @@ from torch import nn
 
 from .auto import AutoDenoiser
 from .device import resolve_device
-from .loaded import LoadedDenoiser, load, named_models, parse_sigma
+from .loaded import LoadedDenoiser, parse_sigma
+from .loading import load, named_models
 from .tiles import Progress, check_tiling, ramp_window, tile_count, tile_layout, tiled_apply
 
 __all__ = [

@@ -106,7 +106,7 @@ class AutoDenoiser:
 
     def _loaded(self, name: str) -> LoadedDenoiser:
         if name not in self.loaded:
-            from .loaded import load
+            from .loading import load
 
             where, runtime = self.device, self.runtime
             self.loaded[name] = load(name, precision=self.precision, device=where, runtime=runtime)
