@@ -428,7 +428,12 @@ def main() -> None:
         }
         for part in parts:
             key, step = steps[part]
-            report[key] = step()
+            result = step()
+            if part == "tiles":  # --models measured again: the other models' rows stay
+                measured = {row["model"] for row in result}
+                kept = [row for row in report.get(key, []) if row["model"] not in measured]
+                result = kept + result
+            report[key] = result
             save()
     log(render(report))
     log(f"wrote {report_path}")
