@@ -315,6 +315,12 @@ def _as_array(image: Tensor | np.ndarray, dtype: np.dtype) -> np.ndarray:
     return _quantize(array, dtype)
 
 
+# zlib level of 8-bit PNGs: 1 writes a 4 MP photo in 0.39 s against 1.37 s at Pillow's default
+# 6, for a file 4.5 % larger (measured on a denoised 2048x2048 photo, 2026-12-06); a denoised
+# photo is written once and is not where the disk goes.
+PNG_LEVEL = 1
+
+
 def _encode(array: np.ndarray, f, fmt: str, quality: int, metadata: ImageMetadata) -> None:
     if fmt == "TIFF":
         import tifffile
@@ -324,7 +330,7 @@ def _encode(array: np.ndarray, f, fmt: str, quality: int, metadata: ImageMetadat
     elif fmt == "PNG" and array.dtype == np.uint16:
         f.write(encode_png16(array, metadata))
     else:
-        options = {"quality": quality} if fmt == "JPEG" else {}
+        options = {"JPEG": {"quality": quality}, "PNG": {"compress_level": PNG_LEVEL}}.get(fmt, {})
         Image.fromarray(array).save(f, format=fmt, **options, **metadata.pillow_options(fmt))
 
 
