@@ -87,9 +87,11 @@ def render_table(summary: dict[str, Any], protocol: BenchmarkProtocol) -> str:
     lines.append(machine_line)
     if roofline:
         peaks = machine["matmul_peak_gflops"]
+        bf16 = peaks.get("bf16")
+        bf16 = f"{bf16:.0f} GFLOP/s" if bf16 else "not measured (no native bf16 here)"
         lines.append(
             f"- Roofline: {threads}-thread matrix-multiply peak measured in this run, fp32 "
-            f"{peaks['fp32']:.0f} GFLOP/s, bf16 {peaks['bf16']:.0f} GFLOP/s; network FLOPs count "
+            f"{peaks['fp32']:.0f} GFLOP/s, bf16 {bf16}; network FLOPs count "
             "convolutions and linear layers of one forward pass (2 per multiply-add)."
         )
     total = summary.get("seconds_total")

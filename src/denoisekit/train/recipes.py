@@ -43,10 +43,15 @@ _COLOR_BLIND_FLOAT = (
     Stage("configs/pretrained/color-blind-gpu.yaml", "pretrained/color-blind-gpu3"),
     Stage("configs/pretrained/color-blind-gpu-finish.yaml", "pretrained/color-blind-gpu4"),
 )
-# The last stage fine-tunes on noise as files hold it: clipped and rounded (issue 34).
+# The last stages fine-tune on noise as files hold it: clipped and rounded (issue 34), first on
+# halved images, then at native resolution, which won back the float protocol.
 _GRAY_BLIND = (
     *_GRAY_BLIND_FLOAT,
     Stage("configs/pretrained/gray-blind-8bit-cpu.yaml", "pretrained/gray-blind-8bit-cpu"),
+    Stage(
+        "configs/pretrained/gray-blind-8bit-native-cpu.yaml",
+        "pretrained/gray-blind-8bit-native-cpu",
+    ),
 )
 _COLOR_BLIND = (
     *_COLOR_BLIND_FLOAT,
