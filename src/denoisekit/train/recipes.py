@@ -56,6 +56,10 @@ _GRAY_BLIND = (
 _COLOR_BLIND = (
     *_COLOR_BLIND_FLOAT,
     Stage("configs/pretrained/color-blind-8bit-cpu.yaml", "pretrained/color-blind-8bit-cpu"),
+    Stage(
+        "configs/pretrained/color-blind-8bit-native-cpu.yaml",
+        "pretrained/color-blind-8bit-native-cpu",
+    ),
 )
 RECIPES: dict[str, tuple[Stage, ...]] = {
     "gray-blind": _GRAY_BLIND,
