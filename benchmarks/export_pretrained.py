@@ -28,6 +28,7 @@ from denoisekit.checkpoints.pretrained import pretrained_names, weights_dir
 from denoisekit.data import load_dataset
 from denoisekit.files import atomic_path, atomic_write_json
 from denoisekit.noise import parse_noise
+from denoisekit.train.data import part_factor
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "denoisekit" / "weights"
 
@@ -35,7 +36,8 @@ WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "denoisekit" / "weights"
 def steps_per_epoch(config: dict) -> int:
     """Optimizer steps in one epoch, as the training loop counts them (drop_last when > 1 batch)."""
     data, train = config["data"], config["train"]
-    parts = str(data["train"]).split("+")  # sets joined with '+' are split one by one
+    # sets joined with '+' are split one by one; a part's '@N' downscale keeps its image count
+    parts = [part_factor(p, 1)[0] for p in str(data["train"]).split("+")]
     images = sum(len(load_dataset(p, split="train", channels=data["channels"])) for p in parts)
     samples = images * (data["patches_per_image"] if data.get("patch_size") else 1)
     batch = train["batch_size"]

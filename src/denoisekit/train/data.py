@@ -63,7 +63,7 @@ def _load_sets(spec: str, split: str, limit: int | None, downscale: int, common:
         raise ConfigError(f"data {spec!r} has an empty part; join data sets with '+'")
     sets = []
     for part in parts:
-        name, factor = _part_factor(part, downscale)
+        name, factor = part_factor(part, downscale)
         loaded = load_dataset(name, split=split, limit=limit, **common).downscaled(factor)
         if factor != downscale:
             loaded.name = f"{loaded.name}@{factor}"  # keeps joined names apart
@@ -71,7 +71,7 @@ def _load_sets(spec: str, split: str, limit: int | None, downscale: int, common:
     return joined(sets)
 
 
-def _part_factor(part: str, downscale: int) -> tuple[str, int]:
+def part_factor(part: str, downscale: int) -> tuple[str, int]:
     """(data spec, downscale factor) of one '+' part: `name@N` names its own factor."""
     name, at, factor = str(part).rpartition("@")
     if not at or not factor.strip().isdigit():
