@@ -55,24 +55,8 @@ def load(
     if source is None or (isinstance(source, str) and source == AUTO):
         where = resolve_device(device)
         return AutoDenoiser(precision=precision or "fp32", device=where, runtime=runtime or "torch")
-    if isinstance(source, AutoDenoiser):
-        if device is not None:
-            source.to(resolve_device(device))
-        wanted = (precision or source.precision, runtime or source.runtime)
-        if wanted == (source.precision, source.runtime):
-            return source
-        return AutoDenoiser(precision=wanted[0], device=source.device, runtime=wanted[1])
-    if isinstance(source, LoadedDenoiser):
-        if device is not None:
-            source.to(resolve_device(device))
-        wanted = (precision or source.precision, runtime or source.runtime)
-        if wanted == (source.precision, source.runtime):
-            return source
-        loaded = LoadedDenoiser(
-            source.model, source.info, name=source.name, precision=wanted[0], runtime=wanted[1]
-        )
-        loaded._converted = source._converted  # same network: its conversions still hold
-        return loaded
+    if isinstance(source, (AutoDenoiser, LoadedDenoiser)):
+        return _reconfigured(source, precision, device, runtime)
     if device is None and not isinstance(source, nn.Module):
         device = "auto"
     target = resolve_device(device) if device is not None else None  # before any loading
@@ -82,6 +66,23 @@ def load(
     if runtime is not None:
         loaded.runtime = runtime
     return loaded.to(target) if target is not None else loaded
+
+
+def _reconfigured(source, precision, device, runtime):
+    """An already loaded `source`, moved to `device`; a new one sharing its network when the
+    precision or runtime asked differ from its own."""
+    if device is not None:
+        source.to(resolve_device(device))
+    precision, runtime = precision or source.precision, runtime or source.runtime
+    if (precision, runtime) == (source.precision, source.runtime):
+        return source
+    if isinstance(source, AutoDenoiser):
+        return AutoDenoiser(precision=precision, device=source.device, runtime=runtime)
+    loaded = LoadedDenoiser(
+        source.model, source.info, name=source.name, precision=precision, runtime=runtime
+    )
+    loaded._converted = source._converted  # same network: its conversions still hold
+    return loaded
 
 
 def _load(source: str | Path | nn.Module) -> LoadedDenoiser:
