@@ -51,9 +51,10 @@ def test_writes_three_files_with_documented_keys(tmp_path: Path) -> None:
     saved = json.loads((out / "summary.json").read_text())
     assert saved["results"] == json.loads(json.dumps(summary["results"]))
     entry = saved["results"][str(data)]["25"]["median"]
-    for key in ("psnr", "ssim", "ms_per_mp", "peak_rss_mb", "n"):
+    for key in ("psnr", "ssim", "ms_per_mp", "cpu_ms_per_mp", "peak_rss_mb", "n"):
         assert key in entry
     assert entry["n"] == 2 and entry["peak_rss_mb"] > 10
+    assert all(float(r["cpu_seconds"]) > 0 for r in rows)
     assert saved["noisy"][str(data)]["25"]["psnr"] < entry["psnr"]
     assert saved["protocol"]["clip"] is False and saved["protocol"]["seed"] == 0
     table = (out / "table.md").read_text()

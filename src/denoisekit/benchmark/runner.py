@@ -235,8 +235,8 @@ def run_benchmark(
     if roofline:
         from ..runtimes import native_bf16_cpu
 
-        # emulated bf16 (an AVX2 CPU) runs a 2048x2048 multiply for minutes and is no peak
-        # anything runs at: measured only where bf16 is native (a GPU, AVX512-BF16, AMX)
+        # emulated bf16 (an AVX2 CPU) is slow and no peak that anything here runs at: measured
+        # only where bf16 is native (a GPU, AVX512-BF16, AMX)
         kinds = {"fp32": torch.float32}
         if protocol.device != "cpu" or native_bf16_cpu():
             kinds["bf16"] = torch.bfloat16
