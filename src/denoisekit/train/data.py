@@ -65,8 +65,8 @@ def _load_sets(spec: str, split: str, limit: int | None, downscale: int, common:
     for part in parts:
         name, factor = part_factor(part, downscale)
         loaded = load_dataset(name, split=split, limit=limit, **common).downscaled(factor)
-        if factor != downscale:
-            loaded.name = f"{loaded.name}@{factor}"  # keeps joined names apart
+        if name != part:  # a factor of its own: `cbsd432+cbsd432@1` keeps apart by name
+            loaded.name = f"{loaded.name}@{factor}"
         sets.append(loaded)
     return joined(sets)
 
