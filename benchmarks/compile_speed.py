@@ -18,23 +18,8 @@ import time
 
 import torch
 
+from denoisekit.benchmark.speed import training_step
 from denoisekit.registry import create_model
-
-
-def stepper(model, clean: torch.Tensor):
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
-
-    def step() -> None:
-        sigma = torch.rand(clean.shape[0], device=clean.device) * 0.2
-        noisy = clean + sigma[:, None, None, None] * torch.randn_like(clean)
-        loss = (model(noisy, sigma).float() - clean).square().mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        if clean.device.type == "cuda":
-            torch.cuda.synchronize(clean.device)
-
-    return step
 
 
 def main() -> None:
@@ -52,9 +37,9 @@ def main() -> None:
     torch.manual_seed(0)
     shape = (args.batch, kwargs.get("in_channels", 3), args.patch, args.patch)
     clean = torch.rand(shape, device=device)
-    eager = stepper(create_model(args.model, **kwargs).to(device), clean)
+    eager = training_step(create_model(args.model, **kwargs).to(device), clean)
     start = time.perf_counter()
-    compiled = stepper(torch.compile(create_model(args.model, **kwargs).to(device)), clean)
+    compiled = training_step(torch.compile(create_model(args.model, **kwargs).to(device)), clean)
     compiled()
     compiled()
     compiling = time.perf_counter() - start

@@ -130,20 +130,14 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def time_training_steps(
-    model: nn.Module, clean: torch.Tensor, bf16: bool, steps: int, warmup: int = 5
-) -> float:
-    """Median seconds per training step (noise, forward, MSE, backward, Adam) on `clean`
-    (B, C, p, p), after `warmup` untimed steps (a compiled model compiles in the first). The
-    benchmark scripts' one timing loop, so their figures measure the same step."""
-    import statistics
-
+def training_step(model: nn.Module, clean: torch.Tensor, bf16: bool = False):
+    """One training step on `clean` (B, C, p, p) as a function of nothing: noise drawn on the
+    device, forward (bf16 autocast when asked), MSE, backward, Adam; returns when the device is
+    done. The benchmark scripts' one step, so their figures measure the same thing."""
     device = clean.device
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
-    times = []
-    for i in range(steps + warmup):
-        _sync(device)
-        start = time.perf_counter()
+
+    def step() -> None:
         sigma = torch.rand(clean.shape[0], device=device) * 0.2
         noisy = clean + sigma[:, None, None, None] * torch.randn_like(clean)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
@@ -152,6 +146,23 @@ def time_training_steps(
         loss.backward()
         optimizer.step()
         _sync(device)
+
+    return step
+
+
+def time_training_steps(
+    model: nn.Module, clean: torch.Tensor, bf16: bool, steps: int, warmup: int = 5
+) -> float:
+    """Median seconds per `training_step` on `clean`, after `warmup` untimed steps (a compiled
+    model compiles in the first)."""
+    import statistics
+
+    step = training_step(model, clean, bf16)
+    _sync(clean.device)
+    times = []
+    for i in range(steps + warmup):
+        start = time.perf_counter()
+        step()
         if i >= warmup:
             times.append(time.perf_counter() - start)
     return statistics.median(times)
