@@ -39,6 +39,7 @@ from denoisekit.benchmark.speed import (
     conv_flops,
     cpu_name,
     matmul_peak_flops,
+    sync,
     time_training_steps,
 )
 from denoisekit.files import atomic_write_json
@@ -75,11 +76,6 @@ def peak_flops(device: torch.device, bf16: bool, given: float | None) -> tuple[f
         raise SystemExit(f"{name}: not in PEAK_TFLOPS; give --peak-tflops")
     dtype = torch.bfloat16 if bf16 else torch.float32
     return matmul_peak_flops(dtype), f"measured {dtype} matmul peak"
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def training_rows(args, device: torch.device, bf16: bool, peak: float) -> list[dict]:
@@ -139,10 +135,10 @@ def inference_rows(args, device: torch.device) -> list[dict]:
         image = rng.random(shape, dtype=np.float32)
         times = []
         for i in range(args.repeats + 1):
-            _sync(device)
+            sync(device)
             start = time.perf_counter()
             denoiser.denoise(image, 25 / 255)
-            _sync(device)
+            sync(device)
             if i:
                 times.append(time.perf_counter() - start)
         ms_per_mp = statistics.median(times) * 1000 / (args.image**2 / 1e6)

@@ -125,7 +125,8 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def _sync(device: torch.device) -> None:
+def sync(device: torch.device) -> None:
+    """Wait for `device` to finish its queued work (a no-op on the CPU), before reading a clock."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
 
@@ -145,7 +146,7 @@ def training_step(model: nn.Module, clean: torch.Tensor, bf16: bool = False):
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        _sync(device)
+        sync(device)
 
     return step
 
@@ -158,7 +159,7 @@ def time_training_steps(
     import statistics
 
     step = training_step(model, clean, bf16)
-    _sync(clean.device)
+    sync(clean.device)
     times = []
     for i in range(steps + warmup):
         start = time.perf_counter()
