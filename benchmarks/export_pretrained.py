@@ -33,6 +33,13 @@ from denoisekit.train.data import part_factor
 WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "denoisekit" / "weights"
 
 
+def training_sets(stages: list[dict], default: str) -> list[str]:
+    """Every set the stages trained on, in order, once each: joined specs split at '+', a
+    part's '@N' downscale dropped (stages recorded before `data` existed count as `default`)."""
+    parts = (p for stage in stages for p in str(stage.get("data", default)).split("+"))
+    return list(dict.fromkeys(part_factor(p.strip(), 1)[0] for p in parts))
+
+
 def steps_per_epoch(config: dict) -> int:
     """Optimizer steps in one epoch, as the training loop counts them (drop_last when > 1 batch)."""
     data, train = config["data"], config["train"]
@@ -164,10 +171,7 @@ def main() -> None:
         {
             "description": args.description,
             "channels": config["data"]["channels"],
-            # every stage's set, in order (stages before this field existed name none)
-            "training_data": " + ".join(
-                dict.fromkeys(stage.get("data", config["data"]["train"]) for stage in trained)
-            ),
+            "training_data": " + ".join(training_sets(trained, config["data"]["train"])),
             "sigma_range": [noise.low, noise.high],
             "epochs": sum(stage["epochs"] for stage in trained),
             "steps": sum(stage["steps"] for stage in trained),
