@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,7 +24,8 @@ from .device import resolve_device
 from .ensemble import SelfEnsemble
 from .levels import check_strength, parse_sigma
 from .precision import autocast, check_precision, resolve_precision, use_channels_last
-from .tiles import Progress, check_tiling, tiled_apply
+from .sources import ImageSource, denoise_array
+from .tiles import Progress, check_tiling, tiled_bands
 
 if TYPE_CHECKING:
     from ..noise import NoiseModel
@@ -157,7 +158,7 @@ class LoadedDenoiser:
         settings = (level, tile, overlap, check_strength(strength), progress)
         if isinstance(image, Tensor):
             return self._denoise_tensor(image, *settings)
-        return self._denoise_array(np.asarray(image), *settings)
+        return denoise_array(self, np.asarray(image), *settings)
 
     __call__ = denoise
 
@@ -184,14 +185,48 @@ class LoadedDenoiser:
         noisy = noisy.float()
         _check_values(noisy)
         b, c, h, w = noisy.shape
+
+        def crop(y: int, x: int, height: int, width: int) -> Tensor:
+            return noisy[..., y : y + height, x : x + width]
+
+        source = ImageSource(crop, b, c, h, w, whole=lambda: noisy)
+        bands = self.denoised_bands(source, sigma, tile, overlap, strength, progress, noisy.device)
+        y, band = next(bands)
+        if band.shape[-2] == h:  # one band: the whole image, no copy
+            return band
+        out = band.new_empty((b, c, h, w))
+        out[..., y : y + band.shape[-2], :] = band
+        for y, band in bands:
+            out[..., y : y + band.shape[-2], :] = band
+        return out
+
+    def denoised_bands(
+        self,
+        source: ImageSource,
+        sigma: float | NoiseModel | None,
+        tile: int | None,
+        overlap: int,
+        strength: float,
+        progress: Progress | None,
+        device: torch.device | str = "cpu",
+    ) -> Iterator[tuple[int, Tensor]]:
+        """The denoised image `source` reads, as (y, band) of float32 (B, C, rows, W) in
+        [0, 1], top to bottom (`tiles.tiled_bands`): a caller that writes bands away holds no
+        full-size float copy of the input or the output. A `NoiseModel` sigma reads its level
+        map from the whole image (`source.whole`)."""
+        from ..noise import NoiseModel
+
+        b, c, h, w = source.shape
         want = self.channels
         gain = check_strength(strength)  # factor on the noise level the model is given
         if want is None or want == c:
-            batch, back = noisy, lambda y: y
+            adapt, back = (lambda t: t), (lambda t: t)
         elif want == 1:  # gray model: each channel is a gray image of its own
-            batch, back = noisy.reshape(b * c, 1, h, w), lambda y: y.reshape(b, c, h, w)
+            adapt = lambda t: t.reshape(t.shape[0] * c, 1, *t.shape[-2:])  # noqa: E731
+            back = lambda t: t.reshape(b, c, *t.shape[-2:])  # noqa: E731
         elif want == 3 and c == 1:  # colour model: gray replicated to RGB, averaged back
-            batch, back = noisy.expand(b, 3, h, w), lambda y: y.mean(1, keepdim=True)
+            adapt = lambda t: t.expand(t.shape[0], 3, *t.shape[-2:])  # noqa: E731
+            back = lambda t: t.mean(1, keepdim=True)  # noqa: E731
             # The same noise in all three channels is, for a model trained on independent
             # channel noise, the luminance noise of sqrt(3) times the level: tell it so.
             gain *= math.sqrt(3.0)
@@ -200,25 +235,32 @@ class LoadedDenoiser:
                 f"model {self.name!r} takes {want}-channel images and cannot denoise a "
                 f"{c}-channel one"
             )
-        from ..noise import NoiseModel
+
+        def crop(y: int, x: int, height: int, width: int) -> Tensor:
+            return adapt(source.crop(y, x, height, width))
 
         network = self._network()
         if self.noise_aware and isinstance(sigma, NoiseModel):
-            # The map is read from the whole image, then tiled with it as one more channel.
-            batch = torch.cat([batch, sigma.level_map(batch) * gain], dim=1)
+            # The map is read from the whole image, then cropped with it tile by tile.
+            level_map = sigma.level_map(adapt(source.whole())) * gain
 
-            def run(crop: Tensor) -> Tensor:
-                return network(crop[:, :-1], crop[:, -1:])
+            def read(y: int, x: int, height: int, width: int) -> Tensor:
+                piece = level_map[..., y : y + height, x : x + width]
+                return torch.cat([crop(y, x, height, width), piece], dim=1)
+
+            def run(both: Tensor) -> Tensor:
+                return network(both[:, :-1], both[:, -1:])
         elif self.noise_aware:
-            levels = self._levels(batch, sigma) * gain
+            levels = self._levels(source, sigma, want) * gain
+            read = crop
 
-            def run(crop: Tensor) -> Tensor:
-                return network(crop, levels)
+            def run(image: Tensor) -> Tensor:
+                return network(image, levels)
         else:
-            run = network
-
-        out = tiled_apply(run, batch, tile, overlap, progress=progress)
-        return back(out).clamp_(0.0, 1.0)
+            read, run = crop, network
+        bands = tiled_bands(run, read, h, w, tile, overlap, progress=progress, device=device)
+        for y, band in bands:
+            yield y, back(band).clamp_(0.0, 1.0)
 
     def runs_on(self) -> tuple[str, str]:
         """(runtime, precision) the network runs in on its device, e.g. ("openvino", "fp32");
@@ -286,16 +328,26 @@ class LoadedDenoiser:
 
         return call
 
-    def _levels(self, batch: Tensor, sigma: float | None) -> Tensor:
-        """Per-image noise level (N,): the given one, or an estimate on the whole image."""
+    def _levels(self, source: ImageSource, sigma: float | None, want: int | None) -> Tensor:
+        """Per-image noise level (N,) of the images the network sees (each channel its own
+        image for a gray model on colour): the given one, or an estimate on the whole image,
+        read one channel at a time (`noise.estimate.channel_sigmas`)."""
+        b, c, h, w = source.shape
+        count = b * c if want == 1 and c > 1 else b
         if sigma is not None:
-            return torch.full((batch.shape[0],), float(sigma))
-        if min(batch.shape[-2:]) < 2:  # the estimator needs 2x2 pixels; nothing to see anyway
-            return torch.zeros(batch.shape[0])
+            return torch.full((count,), float(sigma))
+        if min(h, w) < 2:  # the estimator needs 2x2 pixels; nothing to see anyway
+            return torch.zeros(count)
         from ..models.base import sigma_estimator_of
-        from ..noise.estimate import estimate_sigma
+        from ..noise.estimate import channel_sigmas
 
-        return estimate_sigma(batch, sigma_estimator_of(self.model)).float().cpu()
+        method = sigma_estimator_of(self.model)
+        readings = torch.cat([channel_sigmas(source.channel(j), method) for j in range(c)], 1)
+        if want == 1 and c > 1:
+            readings = readings.reshape(count, 1)
+        elif want == 3 and c == 1:  # what the RGB-replicated image reads
+            readings = readings.repeat(1, 3)
+        return readings.mean(dim=1).float()
 
     def _denoise_tensor(self, image: Tensor, sigma, tile, overlap, strength, progress) -> Tensor:
         if image.dim() not in (3, 4):
@@ -325,24 +377,3 @@ class LoadedDenoiser:
         if split:
             out = torch.cat([out, batch[:, -1:]], dim=1)
         return out if image.dim() == 4 else out[0]
-
-    def _denoise_array(
-        self, image: np.ndarray, sigma, tile, overlap, strength, progress
-    ) -> np.ndarray:
-        from ..io import from_tensor, to_tensor
-
-        if image.ndim not in (2, 3) or (image.ndim == 3 and not 1 <= image.shape[-1] <= 4):
-            raise ValueError(f"expected an HW or HWC image with 1-4 channels, got {image.shape}")
-        if image.dtype not in (np.uint8, np.uint16) and image.dtype.kind != "f":
-            raise ValueError(f"unsupported image dtype {image.dtype}; use uint8, uint16 or float")
-        split = image.ndim == 3 and image.shape[-1] in (2, 4)  # gray+alpha, RGBA
-        colour = image[..., :-1] if split else image
-        batch = to_tensor(colour).unsqueeze(0)
-        out = self.denoise_batch(batch, sigma, tile, overlap, strength=strength, progress=progress)
-        out = out[0]
-        result = from_tensor(out, image.dtype)  # HW when one channel
-        if image.ndim == 3:
-            result = result.reshape(*image.shape[:2], -1)
-        if split:
-            result = np.concatenate([result, image[..., -1:]], axis=-1)
-        return result

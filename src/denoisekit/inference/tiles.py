@@ -16,7 +16,7 @@ zero padding and gives its worst answers, contribute little, and no seam is visi
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import torch
 from torch import Tensor
@@ -91,6 +91,75 @@ def tile_count(height: int, width: int, tile: int | None, overlap: int) -> int:
     return len(tile_layout(height, tile, overlap)[1]) * len(tile_layout(width, tile, overlap)[1])
 
 
+Crop = Callable[[int, int, int, int], Tensor]
+"""The input of one region: `crop(y, x, height, width)` -> (B, C, height, width)."""
+
+
+def tiled_bands(
+    fn: Callable[[Tensor], Tensor],
+    crop: Crop,
+    height: int,
+    width: int,
+    tile: int | None,
+    overlap: int,
+    *,
+    progress: Progress | None = None,
+    device: torch.device | str = "cpu",
+) -> Iterator[tuple[int, Tensor]]:
+    """`fn` applied tile by tile to the `height` x `width` image that `crop` reads, blended;
+    yields (y, band): float32 (B, C', rows, width) output rows from `y` on, top to bottom, each
+    row once and final (the image's full height over all bands).
+
+    A band is given out as soon as no later tile touches its rows, so a caller that writes
+    bands away (e.g. into a uint8 array) never holds the whole output in float32: memory is
+    one band of at most two tile rows, its weights, and what `fn` needs for one tile. The
+    input is read through `crop`, so it need not be float32 either. The blending is
+    `tiled_apply`'s, in the same order, so the values are the same to the bit. Bands are
+    summed and given out on `device`.
+    """
+    tile = check_tiling(tile, overlap)
+    if tile is None or (height <= tile and width <= tile):
+        out = fn(crop(0, 0, height, width)).to(device, torch.float32)
+        if progress is not None:
+            progress(1, 1)
+        yield 0, out
+        return
+    (th, ys), (tw, xs) = tile_layout(height, tile, overlap), tile_layout(width, tile, overlap)
+    done, total = 0, len(ys) * len(xs)
+    wxs = [ramp_window(tw, overlap, rise=x > 0, fall=x + tw < width) for x in xs]
+    band: Tensor | None = None  # weighted sums of rows [top, top + rows), as far as computed
+    weight = torch.zeros(0, width, device=device)
+    top = 0
+    for row, y in enumerate(ys):
+        wy = ramp_window(th, overlap, rise=y > 0, fall=y + th < height)
+        rows = y + th - top
+        if band is not None and band.shape[-2] < rows:
+            band = _grown(band, rows)
+        weight = _grown(weight, rows) if weight.shape[-2] < rows else weight
+        for x, wx in zip(xs, wxs, strict=True):
+            piece = fn(crop(y, x, th, tw)).to(device, torch.float32)
+            if band is None:
+                band = torch.zeros((*piece.shape[:-2], rows, width), device=device)
+            w = (wy[:, None] * wx[None, :]).to(device)
+            band[..., y - top : y - top + th, x : x + tw].addcmul_(piece, w)
+            weight[y - top : y - top + th, x : x + tw] += w
+            done += 1
+            if progress is not None:
+                progress(done, total)
+        assert band is not None  # at least one tile per row
+        # rows above the next tile row are final: no later tile reaches them
+        final = (ys[row + 1] if row + 1 < len(ys) else height) - top
+        yield top, band[..., :final, :] / weight[:final]
+        band, weight, top = band[..., final:, :].clone(), weight[final:].clone(), top + final
+
+
+def _grown(partial: Tensor, rows: int) -> Tensor:
+    """`partial` (..., r, W) with zero rows added below, to (..., rows, W)."""
+    grown = partial.new_zeros((*partial.shape[:-2], rows, partial.shape[-1]))
+    grown[..., : partial.shape[-2], :] = partial
+    return grown
+
+
 def tiled_apply(
     fn: Callable[[Tensor], Tensor],
     image: Tensor,
@@ -103,35 +172,28 @@ def tiled_apply(
 
     `fn` maps a (B, C, h, w) crop to (B, C', h, w) (any device; the result is moved to
     `image`'s). With `tile` None/0, or an image no larger than one tile, `fn` runs once on the
-    whole image. Memory: one float32 accumulator the size of the output, one (H, W) weight map,
-    and whatever `fn` needs for one tile. `progress(done, total)` is called after every tile
-    (once, with (1, 1), for an untiled image); `total` is `tile_count(H, W, tile, overlap)`.
+    whole image. Memory: the float32 output, `tiled_bands`' band and whatever `fn` needs for
+    one tile. `progress(done, total)` is called after every tile (once, with (1, 1), for an
+    untiled image); `total` is `tile_count(H, W, tile, overlap)`.
     """
-    tile = check_tiling(tile, overlap)
+    check_tiling(tile, overlap)
     height, width = image.shape[-2:]
-    if tile is None or (height <= tile and width <= tile):
+    if not tile or (height <= tile and width <= tile):  # no copy of a result already whole
         out = fn(image).to(image.device, torch.float32)
         if progress is not None:
             progress(1, 1)
         return out
-    (th, ys), (tw, xs) = tile_layout(height, tile, overlap), tile_layout(width, tile, overlap)
-    done, total = 0, len(ys) * len(xs)
+
+    def crop(y: int, x: int, h: int, w: int) -> Tensor:
+        return image[..., y : y + h, x : x + w]
+
     out: Tensor | None = None
-    weight = torch.zeros(height, width, device=image.device)
-    wxs = [ramp_window(tw, overlap, rise=x > 0, fall=x + tw < width) for x in xs]
-    for y in ys:
-        wy = ramp_window(th, overlap, rise=y > 0, fall=y + th < height)
-        for x, wx in zip(xs, wxs, strict=True):
-            piece = fn(image[..., y : y + th, x : x + tw]).to(image.device, torch.float32)
-            if out is None:
-                out = torch.zeros(
-                    (*piece.shape[:-2], height, width), dtype=torch.float32, device=image.device
-                )
-            w = (wy[:, None] * wx[None, :]).to(image.device)
-            out[..., y : y + th, x : x + tw].addcmul_(piece, w)
-            weight[y : y + th, x : x + tw] += w
-            done += 1
-            if progress is not None:
-                progress(done, total)
-    assert out is not None  # at least one tile
-    return out.div_(weight)
+    bands = tiled_bands(
+        fn, crop, height, width, tile, overlap, progress=progress, device=image.device
+    )
+    for y, band in bands:
+        if out is None:
+            out = band.new_empty((*band.shape[:-2], height, width))
+        out[..., y : y + band.shape[-2], :] = band
+    assert out is not None  # at least one band
+    return out

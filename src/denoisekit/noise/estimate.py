@@ -76,6 +76,34 @@ def estimate_sigma(noisy: Tensor, method: str = DEFAULT_ESTIMATOR) -> Tensor:
     raise ValueError(f"unknown sigma estimator {method!r}; use one of {', '.join(ESTIMATORS)}")
 
 
+def channel_sigmas(noisy: Tensor, method: str = DEFAULT_ESTIMATOR) -> Tensor:
+    """The per-channel readings (B, C) that `estimate_sigma` averages into one level per
+    image (`.mean(dim=1)` of them, then cast to the input's dtype, is its result to the bit),
+    for a caller that reads a large image one channel at a time; float64 for "pca", float32
+    for "haar", on the CPU."""
+    check_batch_shape(noisy)
+    if method not in ESTIMATORS:
+        raise ValueError(f"unknown sigma estimator {method!r}; use one of {', '.join(ESTIMATORS)}")
+    b, c, h, w = noisy.shape
+    if method == "haar" or h < 2 * PCA_PATCH or w < 2 * PCA_PATCH:
+        return _haar_channels(noisy).cpu()
+    x = noisy.detach().float().cpu()
+    with torch.autocast("cpu", enabled=False):
+        return torch.tensor(
+            [[_pca_sigma_channel(x[i, j]) for j in range(c)] for i in range(b)],
+            dtype=torch.float64,
+        )
+
+
+def _haar_channels(noisy: Tensor) -> Tensor:
+    if noisy.shape[-2] < 2 or noisy.shape[-1] < 2:
+        raise ValueError(
+            f"estimating sigma needs an image of at least 2x2 pixels, got {tuple(noisy.shape)}"
+        )
+    hh = haar_diagonal(noisy.detach().float())
+    return hh.abs().flatten(2).median(dim=2).values / MAD_TO_SIGMA  # (B, C)
+
+
 def estimate_sigma_haar(noisy: Tensor) -> Tensor:
     """Per-image Gaussian noise level of `noisy` (B, C, H, W) -> (B,), in the image's units.
 
@@ -89,13 +117,7 @@ def estimate_sigma_haar(noisy: Tensor) -> Tensor:
     in the input's float dtype.
     """
     check_batch_shape(noisy)
-    if noisy.shape[-2] < 2 or noisy.shape[-1] < 2:
-        raise ValueError(
-            f"estimating sigma needs an image of at least 2x2 pixels, got {tuple(noisy.shape)}"
-        )
-    hh = haar_diagonal(noisy.detach().float())
-    mad = hh.abs().flatten(2).median(dim=2).values  # (B, C)
-    sigma = (mad / MAD_TO_SIGMA).mean(dim=1)
+    sigma = _haar_channels(noisy).mean(dim=1)
     return sigma.to(noisy.dtype) if noisy.is_floating_point() else sigma
 
 
@@ -154,16 +176,10 @@ def estimate_sigma_pca(noisy: Tensor) -> Tensor:
     dtype and on its device.
     """
     check_batch_shape(noisy)
-    b, c, h, w = noisy.shape
-    if h < 2 * PCA_PATCH or w < 2 * PCA_PATCH:
+    if noisy.shape[-2] < 2 * PCA_PATCH or noisy.shape[-1] < 2 * PCA_PATCH:
         return estimate_sigma_haar(noisy)
     # A few small matrices and many scalar reads: the CPU, in float32 even under autocast.
-    x = noisy.detach().float().cpu()
-    with torch.autocast("cpu", enabled=False):
-        sigma = torch.tensor(
-            [[_pca_sigma_channel(x[i, j]) for j in range(c)] for i in range(b)],
-            dtype=torch.float64,
-        ).mean(dim=1)
+    sigma = channel_sigmas(noisy, "pca").mean(dim=1)
     dtype = noisy.dtype if noisy.is_floating_point() else torch.float32
     return sigma.to(device=noisy.device, dtype=dtype)
 
