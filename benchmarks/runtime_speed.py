@@ -19,7 +19,7 @@ Parts (`--parts`, all by default):
   `--runtime torch`, interleaved, best of REPEATS; once more with an empty cache for the
   first-run cost; PSNR of each output against the clean photo.
 - large: the same for a 6000x4000 photo, once each, with the peak resident memory of the
-  process (ru_maxrss of the child).
+  process (its VmHWM, written by the process itself at exit).
 - bm3d: one `denoisekit benchmark` run of bm3d and gray-blind on BSD68 at sigma 25 with
   --roofline (the FLOP rate against this CPU's matrix-multiply peak), default runtime.
 - bf16: CBSD68 / BSD68 at sigma 25 through `denoisekit evaluate`, OpenVINO bf16 against fp32:
@@ -194,21 +194,39 @@ def _roofline(log) -> dict:
     }
 
 
+# Runs `python -m denoisekit ...` and writes the process's own peak resident memory (VmHWM of
+# its address space) to $PEAK_OUT at exit. wait4's ru_maxrss cannot give it: a child's maxrss
+# starts at its parent's resident size when forked, and this parent holds the test photos.
+_PEAK_WRAPPER = """
+import atexit, os, runpy, sys
+def _peak():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM"):
+            open(os.environ["PEAK_OUT"], "w").write(line.split()[1])
+atexit.register(_peak)
+sys.argv[0] = "denoisekit"
+runpy.run_module("denoisekit", run_name="__main__", alter_sys=True)
+"""
+
+
 def _denoise_cli(inputs: Path, output: Path, extra: list[str], cache: Path) -> dict:
-    """One `denoisekit denoise` process: wall seconds and its peak RSS (MB)."""
-    env = {**os.environ, "DENOISEKIT_CACHE": str(cache)}
-    command = [sys.executable, "-m", "denoisekit", "denoise", str(inputs), "-o", str(output)]
+    """One `denoisekit denoise` process: wall and CPU seconds, and its peak RSS (MB)."""
+    peak_file = output.with_suffix(".peak")
+    env = {**os.environ, "DENOISEKIT_CACHE": str(cache), "PEAK_OUT": str(peak_file)}
+    command = [sys.executable, "-c", _PEAK_WRAPPER, "denoise", str(inputs), "-o", str(output)]
     command += ["--overwrite", *extra]
     start = time.perf_counter()
     with tempfile.TemporaryFile() as errors:
         child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=errors)
-        _, status, usage = os.wait4(child.pid, 0)  # this child's own rusage: its peak RSS
+        _, status, usage = os.wait4(child.pid, 0)  # this child's own CPU time
         seconds = time.perf_counter() - start
         if status != 0:
             errors.seek(0)
             raise RuntimeError(f"{' '.join(command)} failed: {errors.read().decode()}")
     cpu = usage.ru_utime + usage.ru_stime  # what it took of the CPU, however shared
-    return {"seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": usage.ru_maxrss / 1024}
+    peak_mb = int(peak_file.read_text()) / 1024
+    peak_file.unlink()
+    return {"seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": peak_mb}
 
 
 def _end_to_end(
