@@ -21,7 +21,15 @@ from .auto import AutoDenoiser
 from .device import resolve_device
 from .loaded import LoadedDenoiser, parse_sigma
 from .loading import load, named_models
-from .tiles import Progress, check_tiling, ramp_window, tile_count, tile_layout, tiled_apply
+from .tiles import (
+    Progress,
+    check_tiling,
+    ramp_window,
+    tile_count,
+    tile_layout,
+    tiled_apply,
+    tiled_bands,
+)
 
 __all__ = [
     "AutoDenoiser",
@@ -36,6 +44,7 @@ __all__ = [
     "tile_count",
     "tile_layout",
     "tiled_apply",
+    "tiled_bands",
 ]
 
 # Models `denoise` loaded by name, reused across calls; keyed by (weights folder, name, device,
