@@ -72,3 +72,40 @@ def test_training_keeps_the_best_epoch_and_stops_where_told(tmp_path):
     assert finished_run(tmp_path, config, ["a", "b"], 0) is not None
     config.train.stop_after = 3  # another config: not the finished run
     assert finished_run(tmp_path, config, ["a", "b"], 0) is None
+
+
+def test_a_moving_average_of_the_weights_is_what_is_judged_and_kept(tmp_path):
+    from denoisekit.classify.config import ClassifierConfig
+    from denoisekit.classify.train import load_classifier, predict, train_classifier
+
+    torch.manual_seed(0)
+    images = torch.rand(8, 3, 12, 12)
+    images[4:, 0] += 0.5
+    images = images.clamp(0, 1)
+    labels = torch.tensor([0, 0, 0, 0, 1, 1, 1, 1])
+    kept = {}
+    for ema in (None, 0.5):
+        config = ClassifierConfig()
+        config.model.kwargs = {"widths": [4, 8]}
+        config.train.epochs, config.train.batch_size, config.train.ema = 2, 4, ema
+        result = train_classifier(
+            config,
+            (images, labels),
+            (images, labels),
+            tmp_path / str(ema),
+            classes=["a", "b"],
+            progress=False,
+        )
+        model, _ = load_classifier(result["checkpoint"])
+        best = max(result["history"], key=lambda row: row["val_accuracy"])
+        # the kept weights score what the history says the judged weights scored
+        accuracy = float((predict(model, images) == labels).float().mean())
+        assert accuracy == pytest.approx(best["val_accuracy"])
+        kept[ema] = model.state_dict()
+    changed = [k for k in kept[None] if not torch.equal(kept[None][k], kept[0.5][k])]
+    assert changed  # the average is not the raw weights
+    config.train.ema = 1.0
+    with pytest.raises(ConfigError, match="ema"):
+        train_classifier(
+            config, (images, labels), (images, labels), tmp_path / "x", classes=["a", "b"]
+        )

@@ -18,6 +18,9 @@ class ClassifierTrainConfig:
     lr: float = 2e-3  # AdamW, cosine to lr / 100 over the run
     weight_decay: float = 5e-4
     label_smoothing: float = 0.0
+    # judge and keep an exponential moving average of the weights (and batch-norm statistics),
+    # updated every step with this decay (e.g. 0.995), instead of the weights themselves
+    ema: float | None = None
     eval_batch_size: int = 64
     # end after this epoch, the schedule still spanning `epochs` (as a time limit would)
     stop_after: int | None = None
