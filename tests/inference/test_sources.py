@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 import torch
 
+from denoisekit import create_model
 from denoisekit.inference import LoadedDenoiser, tiled_apply
 from denoisekit.inference.levels import parse_sigma
 from denoisekit.inference.sources import ImageSource, array_source, denoise_array
 from denoisekit.inference.tiles import tiled_bands
 from denoisekit.io import from_tensor, to_tensor
-from denoisekit import create_model
 from denoisekit.noise.estimate import channel_sigmas, estimate_sigma
 
 pytestmark = pytest.mark.usefixtures("one_thread")
