@@ -25,7 +25,7 @@ from .ensemble import SelfEnsemble
 from .levels import check_strength, parse_sigma
 from .precision import autocast, check_precision, resolve_precision, use_channels_last
 from .sources import ImageSource, denoise_array
-from .tiles import Progress, check_tiling, tiled_bands
+from .tiles import Progress, check_tiling, gathered, tiled_bands
 
 if TYPE_CHECKING:
     from ..noise import NoiseModel
@@ -191,14 +191,7 @@ class LoadedDenoiser:
 
         source = ImageSource(crop, b, c, h, w, whole=lambda: noisy)
         bands = self.denoised_bands(source, sigma, tile, overlap, strength, progress, noisy.device)
-        y, band = next(bands)
-        if band.shape[-2] == h:  # one band: the whole image, no copy
-            return band
-        out = band.new_empty((b, c, h, w))
-        out[..., y : y + band.shape[-2], :] = band
-        for y, band in bands:
-            out[..., y : y + band.shape[-2], :] = band
-        return out
+        return gathered(bands, h)
 
     def denoised_bands(
         self,

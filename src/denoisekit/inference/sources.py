@@ -51,28 +51,20 @@ class ImageSource:
         return self.crop(0, 0, self.height, self.width)[:, j : j + 1]
 
 
-def _scale(dtype: np.dtype) -> float:
-    return {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}.get(dtype, 1.0)
-
-
 def array_source(planes: np.ndarray) -> ImageSource:
     """An HWC numpy image (uint8, uint16 or float in [0, 1], no alpha) as a one-image source,
-    each region converted to float32 when read, as `io.to_tensor` converts the whole."""
-    from ..io import _check_float_range
+    each region converted to float32 by `io.to_tensor` when read."""
+    from ..io import _check_float_range, to_tensor
 
-    if planes.dtype.kind == "f":
-        _check_float_range(planes)
-    scale = _scale(planes.dtype)
     h, w, c = planes.shape
     if h * w * c == 0:
         raise DataError(f"the image is empty (shape {planes.shape})")
-
-    def as_tensor(block: np.ndarray) -> Tensor:  # (C, h, w) numpy -> (1, C, h, w) float32
-        tensor = torch.from_numpy(np.array(block, dtype=np.float32, order="C"))
-        return (tensor / scale if scale != 1.0 else tensor).unsqueeze(0)
+    if planes.dtype.kind == "f":
+        # `to_tensor` checks each region again; this refuses a bad image before any tile runs
+        _check_float_range(planes)
 
     def crop(y: int, x: int, height: int, width: int) -> Tensor:
-        return as_tensor(planes[y : y + height, x : x + width].transpose(2, 0, 1))
+        return to_tensor(planes[y : y + height, x : x + width]).unsqueeze(0)
 
     return ImageSource(
         crop,
@@ -81,7 +73,7 @@ def array_source(planes: np.ndarray) -> ImageSource:
         h,
         w,
         whole=lambda: crop(0, 0, h, w),
-        read_channel=lambda j: as_tensor(planes[None, :, :, j]),
+        read_channel=lambda j: to_tensor(planes[..., j : j + 1]).unsqueeze(0),
     )
 
 

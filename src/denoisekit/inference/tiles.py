@@ -176,24 +176,25 @@ def tiled_apply(
     one tile. `progress(done, total)` is called after every tile (once, with (1, 1), for an
     untiled image); `total` is `tile_count(H, W, tile, overlap)`.
     """
-    check_tiling(tile, overlap)
     height, width = image.shape[-2:]
-    if not tile or (height <= tile and width <= tile):  # no copy of a result already whole
-        out = fn(image).to(image.device, torch.float32)
-        if progress is not None:
-            progress(1, 1)
-        return out
 
     def crop(y: int, x: int, h: int, w: int) -> Tensor:
         return image[..., y : y + h, x : x + w]
 
-    out: Tensor | None = None
     bands = tiled_bands(
         fn, crop, height, width, tile, overlap, progress=progress, device=image.device
     )
+    return gathered(bands, height)
+
+
+def gathered(bands: Iterator[tuple[int, Tensor]], height: int) -> Tensor:
+    """The bands of `tiled_bands` as one (B, C', height, W) tensor; a single band covering the
+    whole height (an untiled image) comes back as it is, not copied."""
+    y, band = next(bands)
+    if band.shape[-2] == height:
+        return band
+    out = band.new_empty((*band.shape[:-2], height, band.shape[-1]))
+    out[..., y : y + band.shape[-2], :] = band
     for y, band in bands:
-        if out is None:
-            out = band.new_empty((*band.shape[:-2], height, width))
         out[..., y : y + band.shape[-2], :] = band
-    assert out is not None  # at least one band
     return out
